@@ -1,0 +1,51 @@
+# Ripple — run `make help` to list targets.
+# `make run` and `make test` set everything up on a fresh machine by themselves.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements/*.txt | cksum | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 1
+
+.DEFAULT_GOAL := help
+.PHONY: help install run serve migrate test lint fmt bench check clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "%-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements/base.txt requirements/dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install the pinned dev requirements
+
+migrate: install  ## apply migrations
+	$(BIN)/python manage.py migrate --no-input
+
+run: migrate  ## serve HTTP + WebSocket on HOST:PORT (SQLite and in-memory layer unless DATABASE_URL/REDIS_URL)
+	$(BIN)/python manage.py seed_demo
+	@echo "Ripple on http://$(HOST):$(PORT)/  (API docs: /api/docs/, WebSocket: /ws/notifications/)"
+	DJANGO_SETTINGS_MODULE=project.settings.dev $(BIN)/uvicorn project.asgi:application \
+		--host $(HOST) --port $(PORT) --ws-max-size 65536 --no-access-log
+
+test: install  ## run the whole test suite (PostgreSQL when DATABASE_URL is set, else SQLite)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+lint: install  ## ruff lint + format check
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+fmt: install  ## auto-fix lint and format
+	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
+bench: install  ## run the benchmarks in bench/ (needs PostgreSQL and Redis: DATABASE_URL, REDIS_URL)
+	$(BIN)/python -m bench
+
+clean:  ## remove the virtualenv, the SQLite database and caches
+	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache var

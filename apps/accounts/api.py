@@ -1,0 +1,57 @@
+"""Registration, token and current-user endpoints."""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .serializers import UserRefSerializer
+from .services import token_obtain, user_register
+
+
+class UserRegisterApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+        password = serializers.CharField(max_length=128, write_only=True)
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        username = serializers.CharField()
+        token = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user, token = user_register(**data.validated_data)
+        body = {"id": user.id, "username": user.username, "token": token}
+        return Response(self.OutputSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+class TokenObtainApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField()
+        password = serializers.CharField(write_only=True)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: inline_serializer("Token", {"token": serializers.CharField()})},
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response({"token": token_obtain(**data.validated_data)})
+
+
+class MeApi(APIView):
+    @extend_schema(responses={200: UserRefSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(UserRefSerializer(request.user).data)

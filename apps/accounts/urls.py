@@ -1,0 +1,13 @@
+"""Account API routes."""
+
+from django.urls import path
+
+from .api import MeApi, TokenObtainApi, UserRegisterApi
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("auth/register/", UserRegisterApi.as_view(), name="register"),
+    path("auth/token/", TokenObtainApi.as_view(), name="token"),
+    path("me/", MeApi.as_view(), name="me"),
+]

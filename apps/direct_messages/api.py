@@ -1,0 +1,62 @@
+"""Direct message endpoints."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.models import User
+from apps.accounts.serializers import UserRefSerializer
+from apps.common.pagination import NewestFirstCursorPagination
+
+from .models import TEXT_MAX_LENGTH, Message
+from .selectors import message_conversation
+from .services import message_send
+
+UNKNOWN_USER = "No user with this id."
+
+
+class MessageOutputSerializer(serializers.ModelSerializer):
+    sender = UserRefSerializer()
+    recipient = UserRefSerializer()
+
+    class Meta:
+        model = Message
+        fields = ["id", "sender", "recipient", "text", "created_at"]
+
+
+class MessageListCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        to = serializers.IntegerField(min_value=1)
+        text = serializers.CharField(max_length=TEXT_MAX_LENGTH)
+
+        def validate_to(self, value: int) -> User:
+            user = User.objects.filter(pk=value).first()
+            if user is None:
+                raise serializers.ValidationError(UNKNOWN_USER)
+            return user
+
+    @extend_schema(
+        parameters=[OpenApiParameter("with", int, required=True)],
+        responses={200: MessageOutputSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        other = request.query_params.get("with")
+        if other is None or not other.isdigit():
+            raise serializers.ValidationError({"with": ["A user id is required."]})
+        messages = message_conversation(user=request.user, other_id=int(other))
+        paginator = NewestFirstCursorPagination()
+        page = paginator.paginate_queryset(messages, request, view=self)
+        return paginator.get_paginated_response(MessageOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = message_send(
+            sender=request.user,
+            recipient=data.validated_data["to"],
+            text=data.validated_data["text"],
+        )
+        return Response(MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)

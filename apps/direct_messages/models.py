@@ -1,0 +1,26 @@
+"""Direct messages between friends."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+TEXT_MAX_LENGTH = 5000
+
+
+class Message(models.Model):
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sent_messages"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="received_messages"
+    )
+    text = models.TextField(max_length=TEXT_MAX_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["sender", "recipient", "-id"], name="dm_conversation"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Message {self.pk} {self.sender_id} -> {self.recipient_id}"

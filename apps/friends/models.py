@@ -1,0 +1,75 @@
+"""Friend requests and the directional friendship table."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Greatest, Least
+from django.utils import timezone
+
+
+class FriendRequest(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sent_friend_requests"
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="received_friend_requests",
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_user=F("to_user")), name="friend_request_not_to_self"
+            ),
+            # One pending request per pair of users, whichever of them sent it.
+            models.UniqueConstraint(
+                Least("from_user", "to_user"),
+                Greatest("from_user", "to_user"),
+                condition=Q(status="pending"),
+                name="friend_request_one_pending_per_pair",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["to_user", "status", "-created_at"], name="friendreq_incoming"),
+            models.Index(fields=["from_user", "status", "-created_at"], name="friendreq_outgoing"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_user_id} -> {self.to_user_id} ({self.status})"
+
+
+class Friendship(models.Model):
+    """A directional friendship edge: `friend` is a friend of `user`.
+
+    Every friendship is stored as two rows, (A, B) and (B, A), written and deleted together
+    by the services. So `Friendship.objects.filter(user=X)` lists X's friends, and the
+    people to notify when X acts are the `friend` column of those rows. Selectors rely on
+    this and do not re-derive it.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="friendships"
+    )
+    friend = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="friends"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "friend"], name="friendship_unique_edge"),
+            models.CheckConstraint(condition=~Q(user=F("friend")), name="friendship_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} -> {self.friend_id}"

@@ -1,0 +1,138 @@
+"""The notification WebSocket: replays what a client missed, then streams, in id order, once.
+
+Close codes: 1009 frame too large; 4400 bad `after` query parameter. An unauthenticated
+handshake is refused with HTTP 403 before it is accepted.
+"""
+
+import json
+import logging
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from .realtime import user_group
+from .selectors import notification_frames_after, notification_latest_id
+
+logger = logging.getLogger(__name__)
+
+MAX_FRAME_BYTES = 64 * 1024
+REPLAY_CHUNK = 500
+CLOSE_TOO_BIG = 1009
+CLOSE_BAD_REQUEST = 4400
+
+ERROR_BINARY = "Binary frames are not supported; send JSON text."
+ERROR_JSON = "Frames must be JSON objects."
+ERROR_UNKNOWN_TYPE = "Unknown message type; expected 'ping' or 'sync'."
+ERROR_AFTER = "'after' must be a non-negative integer notification id."
+
+_frames_after = database_sync_to_async(notification_frames_after)
+_latest_id = database_sync_to_async(notification_latest_id)
+
+
+def _parse_after(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.isdigit() and len(value) < 19:
+        value = int(value)
+    if isinstance(value, int) and 0 <= value < 2**63:
+        return value
+    return None
+
+
+class NotificationConsumer(AsyncWebsocketConsumer):
+    """Push-only socket with exactly-once, in-order delivery per connection.
+
+    `last_id` is the newest notification id this connection has sent. A live event is sent
+    only if it is newer; if its `prev_id` shows an earlier push was missed, the gap is
+    read from the database first, so the client never sees a hole or a duplicate.
+    """
+
+    group_name: str | None = None
+    last_id = 0
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close()
+            return
+        self.user_id: int = user.pk
+        raw_after = parse_qs(self.scope.get("query_string", b"").decode("latin1")).get("after")
+        after = _parse_after(raw_after[-1]) if raw_after else None
+        if raw_after and after is None:
+            await self.accept()
+            await self._send_error(ERROR_AFTER)
+            await self.close(code=CLOSE_BAD_REQUEST)
+            return
+        self.last_id = after if after is not None else await _latest_id(user_id=self.user_id)
+        self.group_name = user_group(self.user_id)
+        await self.channel_layer.group_add(self.group_name, self.channel_name)
+        await self.accept()
+        # Anything committed between reading the start point and joining the group is in
+        # the database, so replaying after joining leaves no gap at the seam.
+        await self._replay(announce=after is not None)
+
+    async def disconnect(self, code: int) -> None:
+        if self.group_name:
+            await self.channel_layer.group_discard(self.group_name, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None:
+            await self._send_error(ERROR_BINARY)
+            return
+        if len(text_data) > MAX_FRAME_BYTES or len(text_data.encode()) > MAX_FRAME_BYTES:
+            await self.close(code=CLOSE_TOO_BIG)
+            return
+        try:
+            message = json.loads(text_data)
+        except ValueError:
+            message = None
+        if not isinstance(message, dict):
+            await self._send_error(ERROR_JSON)
+            return
+        kind = message.get("type")
+        if kind == "ping":
+            await self._send_json({"type": "pong"})
+        elif kind == "sync":
+            await self._sync(message.get("after"))
+        else:
+            await self._send_error(ERROR_UNKNOWN_TYPE)
+
+    async def notification_created(self, event: dict[str, Any]) -> None:
+        frame = event["frame"]
+        if frame["id"] <= self.last_id:
+            return
+        prev_id = event.get("prev_id")
+        if prev_id is not None and prev_id > self.last_id:
+            await self._replay(announce=False)
+            return
+        await self._send_json(frame)
+        self.last_id = frame["id"]
+
+    async def _sync(self, raw_after: Any) -> None:
+        after = _parse_after(raw_after)
+        if after is None:
+            await self._send_error(ERROR_AFTER)
+            return
+        self.last_id = after
+        await self._replay(announce=True)
+
+    async def _replay(self, *, announce: bool) -> None:
+        while True:
+            frames = await _frames_after(
+                user_id=self.user_id, after_id=self.last_id, limit=REPLAY_CHUNK
+            )
+            for frame in frames:
+                await self._send_json(frame)
+                self.last_id = frame["id"]
+            if len(frames) < REPLAY_CHUNK:
+                break
+        if announce:
+            await self._send_json({"type": "synced", "last_id": self.last_id})
+
+    async def _send_error(self, message: str) -> None:
+        await self._send_json({"type": "error", "error": message})
+
+    async def _send_json(self, content: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(content, separators=(",", ":")))

@@ -1,0 +1,66 @@
+"""Channel-layer groups and pushes for notifications. Nothing else touches the channel layer.
+
+Pushes are at most once: the stored rows are the source of truth, and a consumer that
+misses a push catches up from the database (see `consumers.py`).
+"""
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import BaseChannelLayer, get_channel_layer
+from django.conf import settings
+
+from . import metrics
+
+logger = logging.getLogger(__name__)
+
+CREATED_EVENT = "notification.created"
+
+# (recipient id, channel-layer event)
+Push = tuple[int, dict[str, Any]]
+
+
+def user_group(user_id: int) -> str:
+    return f"notifications.user.{user_id}"
+
+
+def created_event(*, frame: dict[str, Any], prev_id: int | None) -> dict[str, Any]:
+    """A layer event carrying one stored notification.
+
+    `prev_id` is the recipient's newest notification id before this one; a consumer whose
+    last delivered id is older knows it missed something and reads the gap from the
+    database before sending this frame.
+    """
+    return {"type": CREATED_EVENT, "frame": frame, "prev_id": prev_id}
+
+
+def push(pushes: Sequence[Push]) -> None:
+    """Send events to their users' groups. Never raises; call it from `on_commit`.
+
+    A failing or slow channel layer costs the caller at most RIPPLE_PUSH_TIMEOUT_SECONDS.
+    """
+    if not pushes:
+        return
+    try:
+        async_to_sync(_send_all)(get_channel_layer(), pushes)
+    except Exception:
+        # The rows are committed; consumers reconcile from the database.
+        metrics.incr("notifications_push_failed", len(pushes))
+        logger.warning("push of %d events failed", len(pushes), exc_info=True)
+    else:
+        metrics.incr("notifications_pushed", len(pushes))
+
+
+async def _send_all(layer: BaseChannelLayer, pushes: Sequence[Push]) -> None:
+    messages = [(user_group(user_id), event) for user_id, event in pushes]
+    send_many = getattr(layer, "group_send_many", None)
+    sending = send_many(messages) if send_many else _send_each(layer, messages)
+    await asyncio.wait_for(sending, timeout=settings.RIPPLE_PUSH_TIMEOUT_SECONDS)
+
+
+async def _send_each(layer: BaseChannelLayer, messages: list[tuple[str, dict]]) -> None:
+    for group, message in messages:
+        await layer.group_send(group, message)

@@ -1,0 +1,9 @@
+"""WebSocket routes for notifications."""
+
+from django.urls import path
+
+from .consumers import NotificationConsumer
+
+websocket_urlpatterns = [
+    path("ws/notifications/", NotificationConsumer.as_asgi()),
+]

@@ -1,0 +1,98 @@
+"""Post endpoints: feed, create, detail, delete, like, replies."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.models import User
+from apps.common.pagination import NewestFirstCursorPagination
+
+from .models import CONTENT_MAX_LENGTH, Post
+from .selectors import post_feed, post_get_visible, reply_list
+from .serializers import PostSerializer, ReplySerializer
+from .services import post_create, post_delete, post_like, post_unlike, reply_create
+
+UNKNOWN_USER = "No user with this id."
+
+
+class PostListCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        content = serializers.CharField(max_length=CONTENT_MAX_LENGTH, trim_whitespace=False)
+        type = serializers.ChoiceField(choices=Post.Type.choices)
+        target_profile = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+
+        def validate_content(self, value: str) -> str:
+            if not value.strip():
+                raise serializers.ValidationError("This field may not be blank.")
+            return value
+
+        def validate_target_profile(self, value: int | None) -> User | None:
+            if value is None:
+                return None
+            user = User.objects.filter(pk=value).first()
+            if user is None:
+                raise serializers.ValidationError(UNKNOWN_USER)
+            return user
+
+    @extend_schema(responses={200: PostSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        paginator = NewestFirstCursorPagination()
+        page = paginator.paginate_queryset(post_feed(user=request.user), request, view=self)
+        return paginator.get_paginated_response(PostSerializer(page, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: PostSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        post = post_create(author=request.user, **data.validated_data)
+        return Response(PostSerializer(post).data, status=status.HTTP_201_CREATED)
+
+
+class PostDetailApi(APIView):
+    @extend_schema(responses={200: PostSerializer})
+    def get(self, request: Request, post_id: int) -> Response:
+        post = post_get_visible(user=request.user, post_id=post_id)
+        return Response(PostSerializer(post).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, post_id: int) -> Response:
+        post = post_get_visible(user=request.user, post_id=post_id)
+        post_delete(post=post, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PostLikeApi(APIView):
+    @extend_schema(request=None, responses={200: PostSerializer})
+    def post(self, request: Request, post_id: int) -> Response:
+        post = post_get_visible(user=request.user, post_id=post_id)
+        return Response(PostSerializer(post_like(post=post, user=request.user)).data)
+
+    @extend_schema(request=None, responses={200: PostSerializer})
+    def delete(self, request: Request, post_id: int) -> Response:
+        post = post_get_visible(user=request.user, post_id=post_id)
+        return Response(PostSerializer(post_unlike(post=post, user=request.user)).data)
+
+
+class PostReplyListCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        content = serializers.CharField(max_length=CONTENT_MAX_LENGTH)
+
+    class Pagination(NewestFirstCursorPagination):
+        ordering = ("created_at", "id")
+
+    @extend_schema(responses={200: ReplySerializer(many=True)})
+    def get(self, request: Request, post_id: int) -> Response:
+        post = post_get_visible(user=request.user, post_id=post_id)
+        paginator = self.Pagination()
+        page = paginator.paginate_queryset(reply_list(post=post), request, view=self)
+        return paginator.get_paginated_response(ReplySerializer(page, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: ReplySerializer})
+    def post(self, request: Request, post_id: int) -> Response:
+        post = post_get_visible(user=request.user, post_id=post_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reply = reply_create(post=post, author=request.user, **data.validated_data)
+        return Response(ReplySerializer(reply).data, status=status.HTTP_201_CREATED)

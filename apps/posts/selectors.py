@@ -1,0 +1,30 @@
+"""Reads over posts: the feed and visibility-scoped lookups."""
+
+from django.db.models import Q, QuerySet
+
+from apps.accounts.models import User
+from apps.common.exceptions import NotFoundError
+from apps.friends.selectors import friend_ids
+
+from .models import Post, Reply
+
+POST_NOT_FOUND = "Post not found."
+
+
+def post_feed(*, user: User) -> QuerySet[Post]:
+    """The user's own posts and their friends' posts (order is left to the paginator)."""
+    return Post.objects.filter(
+        Q(author_id=user.pk) | Q(author_id__in=friend_ids(user_id=user.pk))
+    ).select_related("author", "target_profile")
+
+
+def post_get_visible(*, user: User, post_id: int) -> Post:
+    """A post its author or a friend of its author may see; anyone else gets not-found."""
+    post = post_feed(user=user).filter(pk=post_id).first()
+    if post is None:
+        raise NotFoundError(POST_NOT_FOUND, code="not_found")
+    return post
+
+
+def reply_list(*, post: Post) -> QuerySet[Reply]:
+    return post.replies.select_related("author").order_by("created_at", "id")

@@ -1,0 +1,14 @@
+"""Post API routes."""
+
+from django.urls import path
+
+from .api import PostDetailApi, PostLikeApi, PostListCreateApi, PostReplyListCreateApi
+
+app_name = "posts"
+
+urlpatterns = [
+    path("posts/", PostListCreateApi.as_view(), name="list"),
+    path("posts/<int:post_id>/", PostDetailApi.as_view(), name="detail"),
+    path("posts/<int:post_id>/like/", PostLikeApi.as_view(), name="like"),
+    path("posts/<int:post_id>/replies/", PostReplyListCreateApi.as_view(), name="replies"),
+]

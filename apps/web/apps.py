@@ -1,0 +1,8 @@
+"""App config for the browser pages."""
+
+from django.apps import AppConfig
+
+
+class WebConfig(AppConfig):
+    name = "apps.web"
+    label = "web"

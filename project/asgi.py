@@ -1,0 +1,22 @@
+"""ASGI entry point: Django for HTTP, Channels for WebSocket."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings.prod")
+
+# Django must be set up before anything imports models, so this comes first.
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
+from apps.accounts.ws_auth import WebSocketAuthStack  # noqa: E402
+from project.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": WebSocketAuthStack(URLRouter(websocket_urlpatterns)),
+    }
+)

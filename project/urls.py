@@ -1,0 +1,26 @@
+"""Root URLs: the REST API under /api/, the schema, the admin and the browser pages."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+api_patterns = [
+    path("", include("apps.accounts.urls")),
+    path("", include("apps.friends.urls")),
+    path("", include("apps.posts.urls")),
+    path("", include("apps.direct_messages.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+]
+
+urlpatterns = [
+    path("api/", include(api_patterns)),
+    path("admin/", admin.site.urls),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("apps.web.urls")),
+]
+
+handler404 = "apps.common.views.not_found"
+handler500 = "apps.common.views.server_error"
