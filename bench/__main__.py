@@ -1,0 +1,40 @@
+"""Run the benchmarks: `python -m bench [name ...]` (default: all)."""
+
+import importlib
+import os
+import pkgutil
+import sys
+import time
+from pathlib import Path
+
+import django
+
+
+def main(argv: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings.dev")
+    missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
+    if missing or not os.environ["DATABASE_URL"].startswith("postgres"):
+        print(
+            "The benchmarks measure PostgreSQL and Redis: set DATABASE_URL=postgres://... "
+            "and REDIS_URL=redis://..."
+        )
+        return 2
+    django.setup()
+    here = Path(__file__).parent
+    names = sorted(
+        info.name for info in pkgutil.iter_modules([str(here)]) if info.name.startswith("bench_")
+    )
+    if argv:
+        names = [n for n in names if any(arg in n for arg in argv)]
+    for name in names:
+        module = importlib.import_module(f"bench.{name}")
+        started = time.perf_counter()
+        print(f"# {name}: {module.__doc__.strip().splitlines()[0]}\n", flush=True)
+        for table in module.run():
+            print(table.render(), flush=True)
+        print(f"({name} took {time.perf_counter() - started:.1f} s)\n", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
