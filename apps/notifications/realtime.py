@@ -56,7 +56,7 @@ def push(pushes: Sequence[Push]) -> None:
 
 async def _send_all(layer: BaseChannelLayer, pushes: Sequence[Push]) -> None:
     messages = [(user_group(user_id), event) for user_id, event in pushes]
-    send_many = getattr(layer, "group_send_many", None)
+    send_many = getattr(layer, "group_send_many", None) if settings.RIPPLE_PUSH_BULK else None
     sending = send_many(messages) if send_many else _send_each(layer, messages)
     await asyncio.wait_for(sending, timeout=settings.RIPPLE_PUSH_TIMEOUT_SECONDS)
 
