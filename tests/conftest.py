@@ -67,3 +67,51 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"CI=true but this test {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+def with_user(app, user):
+    """An ASGI app that runs `app` with `scope["user"]` set, as the auth middleware would."""
+
+    async def wrapped(scope, receive, send):
+        return await app({**scope, "user": user}, receive, send)
+
+    return wrapped
+
+
+@pytest.fixture
+def asgi_workers(request):
+    """Start real uvicorn worker processes against this test run's database and Redis.
+
+    Usage: `with asgi_workers(2) as pool: pool.workers[0].http_url ...`. Each call gets its
+    own channel-layer prefix, so tests never see each other's Redis keys.
+    """
+    import uuid
+    from contextlib import contextmanager
+
+    from django.db import connection
+
+    from scripts.workers import running_workers
+
+    @contextmanager
+    def start(count: int, **env: str):
+        database = dict(connection.settings_dict)
+        url = (
+            f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
+            f"{database['PORT'] or 5432}/{database['NAME']}"
+        )
+        worker_env = {
+            "DATABASE_URL": url,
+            "REDIS_URL": os.environ["REDIS_URL"],
+            "CHANNEL_LAYER_PREFIX": f"test-{uuid.uuid4().hex[:12]}",
+            "DJANGO_LOG_LEVEL": "WARNING",
+            **env,
+        }
+        with running_workers(count, env=worker_env) as pool:
+            try:
+                yield pool
+            except BaseException:
+                for worker in pool.workers:
+                    print(f"--- log of worker {worker.port} ---\n{worker.log()}")  # noqa: T201
+                raise
+
+    return start

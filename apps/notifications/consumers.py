@@ -95,7 +95,7 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         if kind == "ping":
             await self._send_json({"type": "pong"})
         elif kind == "sync":
-            await self._sync(message.get("after"))
+            await self._handle_sync(message.get("after"))
         else:
             await self._send_error(ERROR_UNKNOWN_TYPE)
 
@@ -110,7 +110,7 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         await self._send_json(frame)
         self.last_id = frame["id"]
 
-    async def _sync(self, raw_after: Any) -> None:
+    async def _handle_sync(self, raw_after: Any) -> None:
         after = _parse_after(raw_after)
         if after is None:
             await self._send_error(ERROR_AFTER)

@@ -1,0 +1,62 @@
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from project.asgi import application
+from tests.factories import TokenFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def handshake(headers):
+    communicator = WebsocketCommunicator(application, "/ws/notifications/", headers=headers)
+    connected, code = await communicator.connect()
+    await communicator.disconnect()
+    return connected, code
+
+
+@database_sync_to_async
+def session_cookie() -> bytes:
+    client = Client()
+    client.force_login(UserFactory())
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+async def test_token_header_is_accepted_without_origin():
+    token = await database_sync_to_async(TokenFactory.create)()
+
+    connected, _ = await handshake([(b"authorization", f"Token {token.key}".encode())])
+
+    assert connected
+
+
+@pytest.mark.parametrize("value", [b"Token wrong", b"Token ", b"Bearer abc"])
+async def test_bad_token_header_is_refused(value):
+    connected, _ = await handshake([(b"authorization", value)])
+
+    assert not connected
+
+
+async def test_anonymous_is_refused():
+    connected, _ = await handshake([(b"origin", b"http://localhost")])
+
+    assert not connected
+
+
+async def test_session_cookie_from_allowed_origin_is_accepted():
+    cookie = await session_cookie()
+
+    connected, _ = await handshake([(b"cookie", cookie), (b"origin", b"http://localhost")])
+
+    assert connected
+
+
+@pytest.mark.parametrize("origin", [b"http://evil.example", None])
+async def test_session_cookie_from_foreign_or_missing_origin_is_refused(origin):
+    cookie = await session_cookie()
+    headers = [(b"cookie", cookie)] + ([(b"origin", origin)] if origin else [])
+
+    connected, _ = await handshake(headers)
+
+    assert not connected

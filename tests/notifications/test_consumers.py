@@ -1,0 +1,186 @@
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+
+from apps.notifications.consumers import (
+    CLOSE_BAD_REQUEST,
+    CLOSE_TOO_BIG,
+    ERROR_AFTER,
+    ERROR_BINARY,
+    ERROR_JSON,
+    ERROR_UNKNOWN_TYPE,
+    NotificationConsumer,
+)
+from apps.notifications.realtime import created_event, user_group
+from apps.notifications.serializers import frame_for
+from tests.conftest import with_user
+from tests.factories import NotificationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+create_user = database_sync_to_async(UserFactory.create)
+create_notification = database_sync_to_async(NotificationFactory.create)
+
+
+async def connect(user, path="/ws/notifications/"):
+    communicator = WebsocketCommunicator(with_user(NotificationConsumer.as_asgi(), user), path)
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def send_created(notification, prev_id=None):
+    event = created_event(frame=frame_for(notification), prev_id=prev_id)
+    await get_channel_layer().group_send(user_group(notification.recipient_id), event)
+
+
+async def test_connect_anonymous_is_refused():
+    from django.contrib.auth.models import AnonymousUser
+
+    communicator = WebsocketCommunicator(
+        with_user(NotificationConsumer.as_asgi(), AnonymousUser()), "/ws/notifications/"
+    )
+
+    connected, _ = await communicator.connect()
+
+    assert not connected
+
+
+async def test_created_event_reaches_every_connection_of_its_user_only():
+    alice, bob = await create_user(), await create_user()
+    alice_tabs = [await connect(alice), await connect(alice)]
+    bob_ws = await connect(bob)
+    notification = await create_notification(recipient=alice)
+
+    await send_created(notification)
+
+    for tab in alice_tabs:
+        assert await tab.receive_json_from() == frame_for(notification)
+    assert await bob_ws.receive_nothing()
+    for communicator in [*alice_tabs, bob_ws]:
+        await communicator.disconnect()
+
+
+async def test_created_event_already_delivered_is_not_sent_twice():
+    alice = await create_user()
+    ws = await connect(alice)
+    notification = await create_notification(recipient=alice)
+
+    await send_created(notification)
+    await send_created(notification)
+
+    assert await ws.receive_json_from() == frame_for(notification)
+    assert await ws.receive_nothing()
+    await ws.disconnect()
+
+
+async def test_created_event_after_a_missed_push_sends_the_gap_first_in_order():
+    alice = await create_user()
+    ws = await connect(alice)
+    missed = await create_notification(recipient=alice)
+    latest = await create_notification(recipient=alice)
+
+    await send_created(latest, prev_id=missed.id)
+
+    assert await ws.receive_json_from() == frame_for(missed)
+    assert await ws.receive_json_from() == frame_for(latest)
+    assert await ws.receive_nothing()
+    await ws.disconnect()
+
+
+async def test_connect_with_after_replays_then_announces_synced():
+    alice = await create_user()
+    old = await create_notification(recipient=alice)
+    missed = [await create_notification(recipient=alice) for _ in range(3)]
+    await create_notification()  # someone else's
+
+    ws = await connect(alice, f"/ws/notifications/?after={old.id}")
+
+    for notification in missed:
+        assert await ws.receive_json_from() == frame_for(notification)
+    assert await ws.receive_json_from() == {"type": "synced", "last_id": missed[-1].id}
+    await ws.disconnect()
+
+
+async def test_connect_without_after_starts_from_now():
+    alice = await create_user()
+    await create_notification(recipient=alice)
+
+    ws = await connect(alice)
+
+    assert await ws.receive_nothing()
+    await ws.disconnect()
+
+
+@pytest.mark.parametrize("after", ["-1", "abc", "1.5", "99999999999999999999"])
+async def test_connect_with_bad_after_sends_error_and_closes_4400(after):
+    alice = await create_user()
+    communicator = WebsocketCommunicator(
+        with_user(NotificationConsumer.as_asgi(), alice), f"/ws/notifications/?after={after}"
+    )
+    await communicator.connect()
+
+    assert await communicator.receive_json_from() == {"type": "error", "error": ERROR_AFTER}
+    assert await communicator.receive_output() == {
+        "type": "websocket.close",
+        "code": CLOSE_BAD_REQUEST,
+    }
+    await communicator.disconnect()
+
+
+async def test_sync_message_replays_from_the_given_id():
+    alice = await create_user()
+    first = await create_notification(recipient=alice)
+    second = await create_notification(recipient=alice)
+    ws = await connect(alice)
+
+    await ws.send_json_to({"type": "sync", "after": first.id})
+
+    assert await ws.receive_json_from() == frame_for(second)
+    assert await ws.receive_json_from() == {"type": "synced", "last_id": second.id}
+    await ws.disconnect()
+
+
+async def test_ping_gets_pong():
+    ws = await connect(await create_user())
+
+    await ws.send_json_to({"type": "ping"})
+
+    assert await ws.receive_json_from() == {"type": "pong"}
+    await ws.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("frame", "error"),
+    [
+        ({"text_data": "not json"}, ERROR_JSON),
+        ({"text_data": "[1, 2]"}, ERROR_JSON),
+        ({"text_data": '"ping"'}, ERROR_JSON),
+        ({"text_data": json.dumps({"type": "shout"})}, ERROR_UNKNOWN_TYPE),
+        ({"text_data": json.dumps({"no": "type"})}, ERROR_UNKNOWN_TYPE),
+        ({"text_data": json.dumps({"type": "sync", "after": "x"})}, ERROR_AFTER),
+        ({"text_data": json.dumps({"type": "sync", "after": True})}, ERROR_AFTER),
+        ({"bytes_data": b"\x00\x01"}, ERROR_BINARY),
+    ],
+)
+async def test_bad_frame_gets_error_and_connection_stays_open(frame, error):
+    ws = await connect(await create_user())
+
+    await ws.send_to(**frame)
+
+    assert await ws.receive_json_from() == {"type": "error", "error": error}
+    await ws.send_json_to({"type": "ping"})
+    assert await ws.receive_json_from() == {"type": "pong"}
+    await ws.disconnect()
+
+
+async def test_frame_over_64_kib_closes_with_1009():
+    ws = await connect(await create_user())
+
+    await ws.send_to(text_data=json.dumps({"type": "ping", "pad": "x" * 65536}))
+
+    assert await ws.receive_output() == {"type": "websocket.close", "code": CLOSE_TOO_BIG}
+    await ws.disconnect()

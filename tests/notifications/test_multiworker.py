@@ -1,0 +1,144 @@
+"""Delivery across real worker processes sharing PostgreSQL and Redis."""
+
+import asyncio
+
+import pytest
+from rest_framework.authtoken.models import Token
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from apps.notifications.models import Notification
+from tests.factories import UserFactory, make_friends
+from tests.wsclient import ahttp_json, recv_json, recv_nothing, ws_connect
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+def _users_with_tokens(*names: str):
+    users = [UserFactory(username=name) for name in names]
+    return users, [Token.objects.create(user=user).key for user in users]
+
+
+def test_post_on_worker_a_reaches_every_connection_of_a_friend_on_worker_b(asgi_workers):
+    (author, friend, stranger), (author_key, friend_key, stranger_key) = _users_with_tokens(
+        "pablo", "tito", "stranger"
+    )
+    make_friends(author, friend)
+
+    async def scenario(a, b):
+        friend_tabs = [await ws_connect(b.ws_url, friend_key) for _ in range(3)]
+        author_ws = await ws_connect(b.ws_url, author_key)
+        stranger_ws = await ws_connect(a.ws_url, stranger_key)
+        status, post = await ahttp_json(
+            "POST", f"{a.http_url}/api/posts/", author_key, {"content": "hi", "type": "thoughts"}
+        )
+        frames = [await recv_json(tab) for tab in friend_tabs]
+        quiet = [await recv_nothing(author_ws), await recv_nothing(stranger_ws)]
+        for ws in [*friend_tabs, author_ws, stranger_ws]:
+            await ws.close()
+        return status, post, frames, quiet
+
+    with asgi_workers(2) as pool:
+        status, post, frames, quiet = asyncio.run(scenario(*pool.workers))
+
+    notification = Notification.objects.get(recipient=friend)
+    assert status == 201
+    assert frames == [frames[0]] * 3
+    assert frames[0] == {
+        "type": "new_post",
+        "id": notification.id,
+        "created_at": frames[0]["created_at"],
+        "data": post,
+    }
+    assert notification.data == frames[0]["data"]
+    assert quiet == [True, True]
+
+
+def test_friend_request_accept_and_message_are_pushed_across_workers(asgi_workers):
+    (pablo, tito), (pablo_key, tito_key) = _users_with_tokens("pablo", "tito")
+
+    async def scenario(a, b):
+        pablo_ws, tito_ws = (
+            await ws_connect(a.ws_url, pablo_key),
+            await ws_connect(b.ws_url, tito_key),
+        )
+        _, request = await ahttp_json(
+            "POST", f"{a.http_url}/api/friend-requests/", pablo_key, {"to_user": tito.id}
+        )
+        requested = await recv_json(tito_ws)
+        await ahttp_json(
+            "POST", f"{b.http_url}/api/friend-requests/{request['id']}/accept/", tito_key
+        )
+        accepted = await recv_json(pablo_ws)
+        _, message = await ahttp_json(
+            "POST", f"{a.http_url}/api/messages/", pablo_key, {"to": tito.id, "text": "hey"}
+        )
+        messaged = await recv_json(tito_ws)
+        await pablo_ws.close()
+        await tito_ws.close()
+        return request, requested, accepted, message, messaged
+
+    with asgi_workers(2) as pool:
+        request, requested, accepted, message, messaged = asyncio.run(scenario(*pool.workers))
+
+    assert requested["type"] == "friend_request"
+    assert requested["data"] == {
+        "request_id": request["id"],
+        "from_user": {"id": pablo.id, "username": "pablo"},
+    }
+    assert accepted["type"] == "friend_accepted"
+    assert accepted["data"] == {"user": {"id": tito.id, "username": "tito"}}
+    assert messaged["type"] == "new_message"
+    assert messaged["data"] == {
+        "message_id": message["id"],
+        "from_user": {"id": pablo.id, "username": "pablo"},
+        "text": "hey",
+        "created_at": message["created_at"],
+    }
+
+
+def test_handshake_without_valid_credentials_is_refused_with_http_403(asgi_workers):
+    (user,), (key,) = _users_with_tokens("pablo")
+
+    async def status_of(url, headers):
+        try:
+            ws = await connect(url, additional_headers=headers)
+        except InvalidStatus as refused:
+            return refused.response.status_code
+        await ws.close()
+        return 101
+
+    async def scenario(worker):
+        url = f"{worker.ws_url}/ws/notifications/"
+        return [
+            await status_of(url, {"Authorization": f"Token {key}"}),
+            await status_of(url, {"Authorization": "Token not-a-token"}),
+            await status_of(url, {}),
+            await status_of(url, {"Origin": "http://evil.example"}),
+        ]
+
+    with asgi_workers(1) as pool:
+        statuses = asyncio.run(scenario(pool.workers[0]))
+
+    assert statuses == [101, 403, 403, 403]
+
+
+@pytest.mark.slow
+def test_idle_connection_still_receives_after_30_seconds(asgi_workers):
+    (author, friend), (author_key, friend_key) = _users_with_tokens("pablo", "tito")
+    make_friends(author, friend)
+
+    async def scenario(a, b):
+        friend_ws = await ws_connect(b.ws_url, friend_key)
+        await asyncio.sleep(32)  # longer than redis-py's default 5 s socket timeout, many times
+        await ahttp_json(
+            "POST", f"{a.http_url}/api/posts/", author_key, {"content": "late", "type": "thoughts"}
+        )
+        frame = await recv_json(friend_ws)
+        await friend_ws.close()
+        return frame
+
+    with asgi_workers(2) as pool:
+        frame = asyncio.run(scenario(*pool.workers))
+
+    assert frame["data"]["content"] == "late"

@@ -1,0 +1,47 @@
+"""A small real WebSocket and HTTP client for tests against running workers."""
+
+import asyncio
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+
+
+async def ws_connect(base_url: str, token: str, query: str = "") -> ClientConnection:
+    url = f"{base_url}/ws/notifications/{'?' + query if query else ''}"
+    return await connect(url, additional_headers={"Authorization": f"Token {token}"})
+
+
+async def recv_json(ws: ClientConnection, timeout: float = 5) -> dict[str, Any]:
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
+async def recv_nothing(ws: ClientConnection, timeout: float = 0.5) -> bool:
+    try:
+        await asyncio.wait_for(ws.recv(), timeout)
+    except TimeoutError:
+        return True
+    return False
+
+
+def http_json(
+    method: str, url: str, token: str, body: dict | None = None
+) -> tuple[int, dict[str, Any]]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(  # noqa: S310 - tests only call local workers
+        url,
+        data=data,
+        method=method,
+        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+async def ahttp_json(method: str, url: str, token: str, body: dict | None = None):
+    return await asyncio.to_thread(http_json, method, url, token, body)
