@@ -10,6 +10,7 @@ api_patterns = [
     path("", include("apps.friends.urls")),
     path("", include("apps.posts.urls")),
     path("", include("apps.direct_messages.urls")),
+    path("", include("apps.notifications.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

@@ -110,6 +110,9 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         await self._send_json(frame)
         self.last_id = frame["id"]
 
+    async def unread_changed(self, event: dict[str, Any]) -> None:
+        await self._send_json({"type": "unread_count", "data": {"count": event["count"]}})
+
     async def _handle_sync(self, raw_after: Any) -> None:
         after = _parse_after(raw_after)
         if after is None:

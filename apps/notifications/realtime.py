@@ -18,6 +18,7 @@ from . import metrics
 logger = logging.getLogger(__name__)
 
 CREATED_EVENT = "notification.created"
+UNREAD_EVENT = "unread.changed"
 
 # (recipient id, channel-layer event)
 Push = tuple[int, dict[str, Any]]
@@ -35,6 +36,10 @@ def created_event(*, frame: dict[str, Any], prev_id: int | None) -> dict[str, An
     database before sending this frame.
     """
     return {"type": CREATED_EVENT, "frame": frame, "prev_id": prev_id}
+
+
+def unread_event(*, count: int) -> dict[str, Any]:
+    return {"type": UNREAD_EVENT, "count": count}
 
 
 def push(pushes: Sequence[Push]) -> None:

@@ -1,9 +1,16 @@
 """Reads over notifications: latest id, the delivery stream, the inbox."""
 
-from django.db import connection
+from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import QuerySet
+
+from apps.accounts.models import User
+from apps.common.exceptions import NotFoundError
 from apps.friends.models import Friendship
 
+from .filters import NotificationFilter
 from .models import Notification
 from .serializers import frame_for
 
@@ -38,3 +45,34 @@ def notification_latest_ids_for_friends_of(*, user_id: int) -> dict[int, int]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [user_id])
         return {friend_id: latest for friend_id, latest in cursor.fetchall() if latest}
+
+
+NOTIFICATION_NOT_FOUND = "Notification not found."
+
+
+def notification_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet:
+    """The user's notifications, filtered; order is left to the paginator.
+
+    Raises the filter set's ValidationError for a bad parameter value.
+    """
+    queryset = Notification.objects.filter(recipient_id=user.pk).select_related("actor")
+    filterset = NotificationFilter(filters or {}, queryset=queryset)
+    if not filterset.is_valid():
+        raise ValidationError(filterset.errors)
+    return filterset.qs
+
+
+def notification_get(*, user: User, notification_id: int) -> Notification:
+    """One of the user's notifications; another user's id is simply not found."""
+    notification = (
+        Notification.objects.filter(recipient_id=user.pk, pk=notification_id)
+        .select_related("actor")
+        .first()
+    )
+    if notification is None:
+        raise NotFoundError(NOTIFICATION_NOT_FOUND, code="not_found")
+    return notification
+
+
+def notification_unread_count(*, user_id: int) -> int:
+    return Notification.objects.filter(recipient_id=user_id, read_at__isnull=True).count()

@@ -14,14 +14,20 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.accounts.models import User
 from apps.friends.models import Friendship
 from apps.posts.models import Post
 from apps.posts.serializers import PostSerializer
 
 from . import metrics
 from .models import Notification
-from .realtime import Push, created_event, push
-from .selectors import notification_latest_id, notification_latest_ids_for_friends_of
+from .realtime import Push, created_event, push, unread_event
+from .selectors import (
+    notification_get,
+    notification_latest_id,
+    notification_latest_ids_for_friends_of,
+    notification_unread_count,
+)
 from .serializers import notification_frame
 
 # An arbitrary constant naming the advisory lock that orders notification ids.
@@ -133,3 +139,59 @@ def notification_create(
 
 def _push_on_commit(pushes: list[Push]) -> None:
     transaction.on_commit(partial(push, pushes))
+
+
+def _push_unread_count_on_commit(user_id: int) -> None:
+    """After commit, tell the user's open connections their new unread count.
+
+    The count is read after commit, so concurrent changes never leave a stale badge.
+    """
+
+    def send() -> None:
+        push([(user_id, unread_event(count=notification_unread_count(user_id=user_id)))])
+
+    transaction.on_commit(send)
+
+
+@transaction.atomic
+def notification_mark_read(*, user: User, notification_id: int) -> Notification:
+    notification = notification_get(user=user, notification_id=notification_id)
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+        _push_unread_count_on_commit(user.pk)
+    return notification
+
+
+@transaction.atomic
+def notification_mark_unread(*, user: User, notification_id: int) -> Notification:
+    notification = notification_get(user=user, notification_id=notification_id)
+    if notification.read_at is not None:
+        notification.read_at = None
+        notification.save(update_fields=["read_at"])
+        _push_unread_count_on_commit(user.pk)
+    return notification
+
+
+@transaction.atomic
+def notifications_mark_all_read(*, user: User, up_to: int | None = None) -> int:
+    """Mark the user's unread notifications read; with `up_to`, only ids up to it.
+
+    `up_to` lets a client mark what it has shown, leaving anything that arrived since unread.
+    """
+    unread = Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True)
+    if up_to is not None:
+        unread = unread.filter(id__lte=up_to)
+    updated = unread.update(read_at=timezone.now())
+    if updated:
+        _push_unread_count_on_commit(user.pk)
+    return updated
+
+
+@transaction.atomic
+def notification_dismiss(*, user: User, notification_id: int) -> None:
+    notification = notification_get(user=user, notification_id=notification_id)
+    was_unread = notification.read_at is None
+    notification.delete()
+    if was_unread:
+        _push_unread_count_on_commit(user.pk)

@@ -184,3 +184,18 @@ async def test_frame_over_64_kib_closes_with_1009():
 
     assert await ws.receive_output() == {"type": "websocket.close", "code": CLOSE_TOO_BIG}
     await ws.disconnect()
+
+
+async def test_read_state_change_pushes_unread_count_to_every_connection():
+    from apps.notifications.services import notification_mark_read
+
+    alice = await create_user()
+    first = await create_notification(recipient=alice)
+    await create_notification(recipient=alice)
+    tabs = [await connect(alice), await connect(alice)]
+
+    await database_sync_to_async(notification_mark_read)(user=alice, notification_id=first.id)
+
+    for tab in tabs:
+        assert await tab.receive_json_from() == {"type": "unread_count", "data": {"count": 1}}
+        await tab.disconnect()

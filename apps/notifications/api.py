@@ -1,0 +1,112 @@
+"""Inbox endpoints: list and catch-up, unread count, read state, dismiss."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.common.pagination import NewestFirstCursorPagination
+
+from .models import Notification
+from .selectors import notification_list, notification_unread_count
+from .serializers import NotificationSerializer
+from .services import (
+    notification_dismiss,
+    notification_mark_read,
+    notification_mark_unread,
+    notifications_mark_all_read,
+)
+
+
+class InboxPagination(NewestFirstCursorPagination):
+    """Newest first by id: ids grow in commit order, so the order is unique and stable."""
+
+    ordering = ("-id",)
+
+
+class CatchUpPagination(InboxPagination):
+    """Oldest first, for `after=`: replaying what a client missed, in order."""
+
+    ordering = ("id",)
+
+
+class NotificationListApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("unread", OpenApiTypes.BOOL),
+            OpenApiParameter(
+                "type",
+                OpenApiTypes.STR,
+                description="One or several of: "
+                + ", ".join(Notification.Type.values)
+                + " (comma-separated or repeated).",
+            ),
+            OpenApiParameter("actor", OpenApiTypes.INT),
+            OpenApiParameter("created_after", OpenApiTypes.DATETIME),
+            OpenApiParameter("created_before", OpenApiTypes.DATETIME),
+            OpenApiParameter(
+                "after",
+                OpenApiTypes.INT,
+                description="Catch-up: only ids greater than this, oldest first.",
+            ),
+            OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 100, default 20."),
+            OpenApiParameter("cursor", OpenApiTypes.STR),
+        ],
+        responses={200: NotificationSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        filters = request.query_params.copy()
+        if "type" in filters:
+            filters.setlist("type", [",".join(filters.getlist("type"))])
+        notifications = notification_list(user=request.user, filters=filters)
+        paginator = CatchUpPagination() if "after" in filters else InboxPagination()
+        page = paginator.paginate_queryset(notifications, request, view=self)
+        return paginator.get_paginated_response(NotificationSerializer(page, many=True).data)
+
+
+class NotificationUnreadCountApi(APIView):
+    @extend_schema(
+        responses={200: inline_serializer("UnreadCount", {"count": serializers.IntegerField()})}
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"count": notification_unread_count(user_id=request.user.pk)})
+
+
+class NotificationMarkReadApi(APIView):
+    @extend_schema(request=None, responses={200: NotificationSerializer})
+    def post(self, request: Request, notification_id: int) -> Response:
+        notification = notification_mark_read(user=request.user, notification_id=notification_id)
+        return Response(NotificationSerializer(notification).data)
+
+
+class NotificationMarkUnreadApi(APIView):
+    @extend_schema(request=None, responses={200: NotificationSerializer})
+    def post(self, request: Request, notification_id: int) -> Response:
+        notification = notification_mark_unread(user=request.user, notification_id=notification_id)
+        return Response(NotificationSerializer(notification).data)
+
+
+class NotificationMarkAllReadApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        up_to = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: inline_serializer("MarkedRead", {"updated": serializers.IntegerField()})},
+    )
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        updated = notifications_mark_all_read(
+            user=request.user, up_to=data.validated_data.get("up_to")
+        )
+        return Response({"updated": updated})
+
+
+class NotificationDismissApi(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, notification_id: int) -> Response:
+        notification_dismiss(user=request.user, notification_id=notification_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,34 @@
+"""Query-parameter filters for the inbox."""
+
+import django_filters
+from django.db.models import QuerySet
+
+from .models import Notification
+
+
+class TypeInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
+    """`type=new_post,friend_request` (comma-separated) or repeated `type=` parameters."""
+
+    def filter(self, qs: QuerySet, value: list[str] | None) -> QuerySet:
+        return qs.filter(type__in=value) if value else qs
+
+
+class NotificationFilter(django_filters.FilterSet):
+    # A choice rather than BooleanFilter, which quietly ignores values it cannot parse.
+    unread = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")], method="filter_unread"
+    )
+    type = TypeInFilter(choices=Notification.Type.choices)
+    actor = django_filters.NumberFilter(field_name="actor_id", min_value=1)
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gt")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    after = django_filters.NumberFilter(field_name="id", lookup_expr="gt", min_value=0)
+
+    class Meta:
+        model = Notification
+        fields: list[str] = []
+
+    def filter_unread(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if not value:
+            return queryset
+        return queryset.filter(read_at__isnull=value == "true")
