@@ -2,7 +2,7 @@
 
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from rest_framework.authtoken.models import Token
 
 from apps.common.exceptions import ApplicationError
@@ -25,7 +25,12 @@ def user_register(*, username: str, password: str) -> tuple[User, str]:
     except ValidationError as exc:
         raise ValidationError({"password": exc.messages}) from exc
     user.set_password(password)
-    user.save()
+    try:
+        # The savepoint keeps the outer transaction usable when a concurrent sign-up wins.
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        raise ApplicationError(USERNAME_TAKEN, field="username", code="unique") from exc
     token = Token.objects.create(user=user)
     return user, token.key
 

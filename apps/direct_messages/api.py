@@ -1,6 +1,6 @@
 """Direct message endpoints."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,6 +27,7 @@ class MessageOutputSerializer(serializers.ModelSerializer):
 
 
 class MessageListCreateApi(APIView):
+    @extend_schema_serializer(component_name="MessageSendInput")
     class InputSerializer(serializers.Serializer):
         to = serializers.IntegerField(min_value=1)
         text = serializers.CharField(max_length=TEXT_MAX_LENGTH)
@@ -37,15 +38,19 @@ class MessageListCreateApi(APIView):
                 raise serializers.ValidationError(UNKNOWN_USER)
             return user
 
+    class FilterSerializer(serializers.Serializer):
+        def get_fields(self) -> dict[str, serializers.Field]:
+            # "with" is a Python keyword, so it cannot be declared as a class attribute.
+            return {"with": serializers.IntegerField(min_value=1)}
+
     @extend_schema(
         parameters=[OpenApiParameter("with", int, required=True)],
         responses={200: MessageOutputSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
-        other = request.query_params.get("with")
-        if other is None or not other.isdigit():
-            raise serializers.ValidationError({"with": ["A user id is required."]})
-        messages = message_conversation(user=request.user, other_id=int(other))
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        messages = message_conversation(user=request.user, other_id=filters.validated_data["with"])
         paginator = NewestFirstCursorPagination()
         page = paginator.paginate_queryset(messages, request, view=self)
         return paginator.get_paginated_response(MessageOutputSerializer(page, many=True).data)

@@ -1,6 +1,7 @@
 """Direct messages between friends."""
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
 
@@ -14,7 +15,10 @@ class Message(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="received_messages"
     )
-    text = models.TextField(max_length=TEXT_MAX_LENGTH)
+    # TextField's max_length only sizes form widgets; the validator makes full_clean enforce it.
+    text = models.TextField(
+        max_length=TEXT_MAX_LENGTH, validators=[MaxLengthValidator(TEXT_MAX_LENGTH)]
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

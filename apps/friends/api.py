@@ -1,7 +1,7 @@
 """Friend request and friend list endpoints."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,6 +33,7 @@ class FriendRequestOutputSerializer(serializers.ModelSerializer):
 
 
 class FriendRequestListCreateApi(APIView):
+    @extend_schema_serializer(component_name="FriendRequestCreateInput")
     class InputSerializer(serializers.Serializer):
         to_user = serializers.IntegerField(min_value=1)
 

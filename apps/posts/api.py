@@ -1,6 +1,6 @@
 """Post endpoints: feed, create, detail, delete, like, replies."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,9 +15,11 @@ from .serializers import PostSerializer, ReplySerializer
 from .services import post_create, post_delete, post_like, post_unlike, reply_create
 
 UNKNOWN_USER = "No user with this id."
+CONTENT_BLANK = "This field may not be blank."
 
 
 class PostListCreateApi(APIView):
+    @extend_schema_serializer(component_name="PostCreateInput")
     class InputSerializer(serializers.Serializer):
         content = serializers.CharField(max_length=CONTENT_MAX_LENGTH, trim_whitespace=False)
         type = serializers.ChoiceField(choices=Post.Type.choices)
@@ -25,7 +27,7 @@ class PostListCreateApi(APIView):
 
         def validate_content(self, value: str) -> str:
             if not value.strip():
-                raise serializers.ValidationError("This field may not be blank.")
+                raise serializers.ValidationError(CONTENT_BLANK)
             return value
 
         def validate_target_profile(self, value: int | None) -> User | None:
@@ -76,6 +78,7 @@ class PostLikeApi(APIView):
 
 
 class PostReplyListCreateApi(APIView):
+    @extend_schema_serializer(component_name="ReplyCreateInput")
     class InputSerializer(serializers.Serializer):
         content = serializers.CharField(max_length=CONTENT_MAX_LENGTH)
 

@@ -1,11 +1,13 @@
 """Posts, likes and replies."""
 
 from django.conf import settings
-from django.core.validators import MinLengthValidator
+from django.core.validators import MaxLengthValidator, MinLengthValidator
 from django.db import models
 from django.utils import timezone
 
 CONTENT_MAX_LENGTH = 5000
+# TextField's max_length only sizes form widgets; the validator makes full_clean enforce it.
+CONTENT_VALIDATORS = [MinLengthValidator(1), MaxLengthValidator(CONTENT_MAX_LENGTH)]
 
 
 class Post(models.Model):
@@ -17,7 +19,7 @@ class Post(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts"
     )
-    content = models.TextField(max_length=CONTENT_MAX_LENGTH, validators=[MinLengthValidator(1)])
+    content = models.TextField(max_length=CONTENT_MAX_LENGTH, validators=CONTENT_VALIDATORS)
     type = models.CharField(max_length=16, choices=Type.choices, default=Type.THOUGHTS)
     target_profile = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -57,7 +59,7 @@ class Like(models.Model):
 class Reply(models.Model):
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="replies")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    content = models.TextField(max_length=CONTENT_MAX_LENGTH, validators=[MinLengthValidator(1)])
+    content = models.TextField(max_length=CONTENT_MAX_LENGTH, validators=CONTENT_VALIDATORS)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
