@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "apps.common",
     "apps.accounts",
     "apps.friends",
@@ -142,6 +143,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Persistent notification inbox with realtime delivery.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "PostTypeEnum": "apps.posts.models.Post.Type",
+        "NotificationTypeEnum": "apps.notifications.models.Notification.Type",
+        "FriendRequestStatusEnum": "apps.friends.models.FriendRequest.Status",
+    },
 }
 
 # --- Ripple ---
