@@ -62,6 +62,7 @@ class Worker:
 @dataclass
 class WorkerPool:
     workers: list[Worker] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
 
     def stop(self) -> None:
         for worker in self.workers:
@@ -112,7 +113,7 @@ def running_workers(
     worker_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "project.settings.dev", **(env or {})}
     log_dir = log_dir or ROOT / "var" / "workers"
     log_dir.mkdir(parents=True, exist_ok=True)
-    pool = WorkerPool()
+    pool = WorkerPool(env=worker_env)
     try:
         for _ in range(count):
             pool.workers.append(

@@ -115,3 +115,14 @@ def asgi_workers(request):
                 raise
 
     return start
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A redis-server of this test's own on a free port; never the shared one."""
+    from tests.redisproc import PrivateRedis
+
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()

@@ -4,6 +4,7 @@ Close codes: 1009 frame too large; 4400 bad `after` query parameter. An unauthen
 handshake is refused with HTTP 403 before it is accepted.
 """
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -13,6 +14,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from .realtime import user_group
+from .reconcile import reconciler
 from .selectors import notification_frames_after, notification_latest_id
 
 logger = logging.getLogger(__name__)
@@ -52,6 +54,11 @@ class NotificationConsumer(AsyncWebsocketConsumer):
     group_name: str | None = None
     last_id = 0
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Live events, client syncs and the reconciler all advance `last_id`; one at a time.
+        self._delivery = asyncio.Lock()
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -67,15 +74,31 @@ class NotificationConsumer(AsyncWebsocketConsumer):
             return
         self.last_id = after if after is not None else await _latest_id(user_id=self.user_id)
         self.group_name = user_group(self.user_id)
-        await self.channel_layer.group_add(self.group_name, self.channel_name)
+        try:
+            await self.channel_layer.group_add(self.group_name, self.channel_name)
+        except Exception:
+            # Redis is down: serve from the database until the reconciler re-adds the group.
+            logger.warning("group_add failed for user %s", self.user_id, exc_info=True)
+            reconciler().memberships_lost()
         await self.accept()
+        reconciler().register(self)
         # Anything committed between reading the start point and joining the group is in
         # the database, so replaying after joining leaves no gap at the seam.
-        await self._replay(announce=after is not None)
+        async with self._delivery:
+            await self._replay(announce=after is not None)
 
     async def disconnect(self, code: int) -> None:
+        reconciler().unregister(self)
         if self.group_name:
-            await self.channel_layer.group_discard(self.group_name, self.channel_name)
+            try:
+                await self.channel_layer.group_discard(self.group_name, self.channel_name)
+            except Exception:
+                logger.warning("group_discard failed for user %s", self.user_id, exc_info=True)
+
+    async def catch_up(self) -> None:
+        """Send whatever is stored beyond `last_id` (called by the reconciler)."""
+        async with self._delivery:
+            await self._replay(announce=False)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data is None:
@@ -101,14 +124,15 @@ class NotificationConsumer(AsyncWebsocketConsumer):
 
     async def notification_created(self, event: dict[str, Any]) -> None:
         frame = event["frame"]
-        if frame["id"] <= self.last_id:
-            return
-        prev_id = event.get("prev_id")
-        if prev_id is not None and prev_id > self.last_id:
-            await self._replay(announce=False)
-            return
-        await self._send_json(frame)
-        self.last_id = frame["id"]
+        async with self._delivery:
+            if frame["id"] <= self.last_id:
+                return
+            prev_id = event.get("prev_id")
+            if prev_id is not None and prev_id > self.last_id:
+                await self._replay(announce=False)
+                return
+            await self._send_json(frame)
+            self.last_id = frame["id"]
 
     async def unread_changed(self, event: dict[str, Any]) -> None:
         await self._send_json({"type": "unread_count", "data": {"count": event["count"]}})
@@ -118,8 +142,9 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         if after is None:
             await self._send_error(ERROR_AFTER)
             return
-        self.last_id = after
-        await self._replay(announce=True)
+        async with self._delivery:
+            self.last_id = after
+            await self._replay(announce=True)
 
     async def _replay(self, *, announce: bool) -> None:
         while True:

@@ -7,12 +7,20 @@ one script call per shard (in chunks), keeping the layer's storage format so the
 receive path and Channels' consumers are unchanged.
 """
 
+import asyncio
+import logging
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from channels_redis.core import RedisChannelLayer
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+
+_REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
 
 # Writes a batch of messages onto channel keys, honouring each key's capacity.
 # KEYS: channel keys. ARGV: now, expiry, then per key: count, capacity, messages...
@@ -50,6 +58,47 @@ _CHUNK = 2000
 
 
 class RippleRedisChannelLayer(RedisChannelLayer):
+    """channels-redis with bulk group sends and a receive that outlives Redis outages.
+
+    The stock `receive` raises when Redis goes away, which ends every consumer of the
+    worker and drops its WebSocket connections. Here it waits and retries instead; what
+    was missed meanwhile is recovered from the database by the reconciler.
+    """
+
+    receive_retry_max_delay = 2.0
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        delay = 0.05
+        while True:
+            try:
+                return await super().receive(channel)
+            except _REDIS_DOWN as error:
+                logger.warning("channel layer receive failed, retrying: %s", error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.receive_retry_max_delay)
+
+    async def server_ids(self) -> list[str]:
+        """Each shard's Redis run id; a change means the server restarted and lost its groups."""
+        ids = []
+        for index in range(self.ring_size):
+            info = await self.connection(index).info("server")
+            ids.append(str(info.get("run_id", "")))
+        return ids
+
+    async def group_add_many(self, memberships: Iterable[tuple[str, str]]) -> None:
+        """Add (group, channel) pairs with one pipeline per shard."""
+        by_shard: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        for group, channel in memberships:
+            by_shard[self.consistent_hash(group)].append((group, channel))
+        now = time.time()
+        for shard, pairs in by_shard.items():
+            pipe = self.connection(shard).pipeline(transaction=False)
+            for group, channel in pairs:
+                key = self._group_key(group)
+                pipe.zadd(key, {channel: now})
+                pipe.expire(key, self.group_expiry)
+            await pipe.execute()
+
     async def group_send_many(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> int:
         """Send each `(group, message)`; returns the deliveries dropped as over capacity."""
         members = await self._group_members(messages)

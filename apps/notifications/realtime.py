@@ -62,8 +62,13 @@ def push(pushes: Sequence[Push]) -> None:
 async def _send_all(layer: BaseChannelLayer, pushes: Sequence[Push]) -> None:
     messages = [(user_group(user_id), event) for user_id, event in pushes]
     send_many = getattr(layer, "group_send_many", None) if settings.RIPPLE_PUSH_BULK else None
-    sending = send_many(messages) if send_many else _send_each(layer, messages)
-    await asyncio.wait_for(sending, timeout=settings.RIPPLE_PUSH_TIMEOUT_SECONDS)
+    if send_many is None:
+        await asyncio.wait_for(_send_each(layer, messages), settings.RIPPLE_PUSH_TIMEOUT_SECONDS)
+        return
+    dropped = await asyncio.wait_for(send_many(messages), settings.RIPPLE_PUSH_TIMEOUT_SECONDS)
+    if dropped:
+        metrics.incr("notifications_push_dropped", dropped)
+        logger.warning("%d deliveries dropped: channels over capacity", dropped)
 
 
 async def _send_each(layer: BaseChannelLayer, messages: list[tuple[str, dict]]) -> None:

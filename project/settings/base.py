@@ -155,10 +155,13 @@ SPECTACULAR_SETTINGS = {
 # --- Ripple ---
 # How long a request may wait on the channel layer after commit before giving up;
 # the stored row is the source of truth, so a slow Redis never slows a post for long.
-RIPPLE_PUSH_TIMEOUT_SECONDS = float(env("RIPPLE_PUSH_TIMEOUT_SECONDS", "2"))
+RIPPLE_PUSH_TIMEOUT_SECONDS = float(env("RIPPLE_PUSH_TIMEOUT_SECONDS", "1"))
 # Send a fan-out's pushes in a few Redis round trips (RippleRedisChannelLayer.group_send_many)
 # rather than one stock group_send per recipient; off only to measure the difference.
 RIPPLE_PUSH_BULK = env_bool("RIPPLE_PUSH_BULK", True)
+# How often each worker checks its connections against the database for lost pushes; a
+# lost push reaches its client within about two intervals.
+RIPPLE_RECONCILE_SECONDS = float(env("RIPPLE_RECONCILE_SECONDS", "1.5"))
 
 # --- Logging ---
 LOGGING = {

@@ -1,0 +1,285 @@
+"""Nothing stored is lost: Redis outages, dead workers, full channels, rollbacks, seams.
+
+Real parts throughout: a private redis-server, uvicorn worker processes, WebSocket clients.
+"""
+
+import asyncio
+import socket
+import threading
+import time
+
+import pytest
+from django.db import connection, transaction
+from rest_framework.authtoken.models import Token
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from apps.notifications.models import Notification
+from apps.posts.services import post_create
+from tests.factories import UserFactory, make_friends
+from tests.wsclient import http_json, recv_json, recv_nothing, ws_connect
+
+pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def pair():
+    """An author and a friend, with API tokens."""
+    author, friend = UserFactory(username="pablo"), UserFactory(username="tito")
+    make_friends(author, friend)
+    return (author, Token.objects.create(user=author).key), (
+        friend,
+        Token.objects.create(user=friend).key,
+    )
+
+
+def stored_ids(user) -> list[int]:
+    return list(
+        Notification.objects.filter(recipient=user).order_by("id").values_list("id", flat=True)
+    )
+
+
+async def collect(ws, count: int, timeout: float) -> list[int]:
+    """Read new_post frames until `count` arrived or `timeout` passed; returns their ids."""
+    ids: list[int] = []
+    deadline = time.monotonic() + timeout
+    while len(ids) < count and time.monotonic() < deadline:
+        try:
+            frame = await recv_json(ws, timeout=max(0.01, deadline - time.monotonic()))
+        except TimeoutError:
+            break
+        if frame["type"] == "new_post":
+            ids.append(frame["id"])
+    return ids
+
+
+def post(worker, key: str, content: str = "hello") -> int:
+    status, _ = http_json(
+        "POST", f"{worker.http_url}/api/posts/", key, {"content": content, "type": "thoughts"}
+    )
+    return status
+
+
+def test_clients_on_both_workers_get_every_post_made_while_redis_was_down(
+    asgi_workers, private_redis, pair
+):
+    (_, author_key), (friend, friend_key) = pair
+
+    async def scenario(a, b):
+        clients = [await ws_connect(a.ws_url, friend_key), await ws_connect(b.ws_url, friend_key)]
+        private_redis.stop()
+        started = time.monotonic()
+        statuses = [await asyncio.to_thread(post, a, author_key, f"post {i}") for i in range(50)]
+        slowest_post = (time.monotonic() - started) / 50
+        private_redis.start()
+        restarted = time.monotonic()
+        received = [await collect(ws, 50, timeout=10) for ws in clients]
+        recovery = time.monotonic() - restarted
+        quiet = [await recv_nothing(ws, 2) for ws in clients]
+        for ws in clients:
+            await ws.close()
+        return statuses, slowest_post, received, recovery, quiet
+
+    with asgi_workers(2, REDIS_URL=private_redis.url) as pool:
+        statuses, per_post, received, recovery, quiet = asyncio.run(scenario(*pool.workers))
+
+    expected = stored_ids(friend)
+    assert statuses == [201] * 50
+    assert per_post < 1.5, "posting must not hang on a dead Redis"
+    assert len(expected) == 50
+    assert received == [expected, expected]
+    assert recovery < 10
+    assert quiet == [True, True]
+
+
+def test_client_of_a_killed_worker_reconnects_elsewhere_and_misses_nothing(asgi_workers, pair):
+    (_, author_key), (friend, friend_key) = pair
+
+    async def scenario(a, b):
+        ws = await ws_connect(b.ws_url, friend_key)
+        for i in range(5):
+            await asyncio.to_thread(post, a, author_key, f"before {i}")
+        seen = await collect(ws, 5, timeout=5)
+        b.kill()
+        for i in range(5):
+            await asyncio.to_thread(post, a, author_key, f"after {i}")
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 5)
+        ws = await ws_connect(a.ws_url, friend_key, query=f"after={seen[-1]}")
+        seen += await collect(ws, 5, timeout=5)
+        synced = await recv_json(ws)
+        quiet = await recv_nothing(ws, 1)
+        await ws.close()
+        return seen, synced, quiet
+
+    with asgi_workers(2) as pool:
+        seen, synced, quiet = asyncio.run(scenario(*pool.workers))
+
+    expected = stored_ids(friend)
+    assert len(expected) == 10
+    assert seen == expected
+    assert synced == {"type": "synced", "last_id": expected[-1]}
+    assert quiet
+
+
+def test_slow_reader_past_channel_capacity_still_gets_all_500_in_order(asgi_workers, pair):
+    (author, author_key), (friend, friend_key) = pair
+    # More friends on the same worker: every post then puts 25 messages on that
+    # worker's channel at once, past its capacity of 20, so pushes are really dropped.
+    crowd = UserFactory.create_batch(24)
+    for member in crowd:
+        make_friends(author, member)
+    crowd_keys = [Token.objects.create(user=member).key for member in crowd]
+
+    async def scenario(a, b):
+        crowd_ws = [await ws_connect(b.ws_url, key) for key in crowd_keys]
+        sock = socket.create_connection(("127.0.0.1", b.port))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        ws = await connect(
+            f"{b.ws_url}/ws/notifications/",
+            sock=sock,
+            max_queue=1,
+            additional_headers={"Authorization": f"Token {friend_key}"},
+        )
+        await asyncio.to_thread(_post_many, a, author_key, 500)
+        ids: list[int] = []
+        deadline = time.monotonic() + 60
+        while len(ids) < 500 and time.monotonic() < deadline:
+            ids += await collect(ws, 1, timeout=max(0.01, deadline - time.monotonic()))
+            await asyncio.sleep(0.001)  # a slow reader
+        quiet = await recv_nothing(ws, 2)
+        for other in [ws, *crowd_ws]:
+            await other.close()
+        return ids, quiet
+
+    with asgi_workers(2, CHANNEL_LAYER_CAPACITY="20") as pool:
+        ids, quiet = asyncio.run(scenario(*pool.workers))
+        dropped = "over capacity" in pool.workers[0].log()
+
+    expected = stored_ids(friend)
+    assert dropped
+    assert len(expected) == 500
+    assert ids == expected
+    assert quiet
+
+
+def _post_many(worker, key: str, count: int) -> None:
+    for index in range(count):
+        assert post(worker, key, f"post {index}") == 201
+
+
+def test_rolled_back_post_stores_and_pushes_nothing(asgi_workers, pair, settings):
+    (author, _), (friend, friend_key) = pair
+
+    async def scenario(b):
+        ws = await ws_connect(b.ws_url, friend_key)
+        await asyncio.to_thread(_rolled_back_post, author)
+        nothing = await recv_nothing(ws, 1.5)
+        await asyncio.to_thread(_committed_post, author)
+        frame = await recv_json(ws)
+        await ws.close()
+        return nothing, frame
+
+    with asgi_workers(1) as pool:
+        _use_worker_layer(settings, pool)
+        nothing, frame = asyncio.run(scenario(pool.workers[0]))
+
+    assert nothing
+    assert frame["data"]["content"] == "kept"
+    assert Notification.objects.filter(recipient=friend).count() == 1
+
+
+def _use_worker_layer(settings, pool) -> None:
+    """Point this process's channel layer at the workers' Redis and prefix."""
+    from channels.layers import channel_layers
+
+    env = pool.env
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "apps.notifications.layers.RippleRedisChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": env["REDIS_URL"], "socket_timeout": None}],
+                "prefix": env["CHANNEL_LAYER_PREFIX"],
+                "capacity": 1000,
+            },
+        }
+    }
+    channel_layers.backends.clear()
+
+
+def _rolled_back_post(author) -> None:
+    try:
+        with transaction.atomic():
+            post_create(author=author, content="rolled back", type="thoughts")
+            raise RuntimeError("abort")
+    except RuntimeError:
+        pass
+    finally:
+        connection.close()
+
+
+def _committed_post(author) -> None:
+    try:
+        post_create(author=author, content="kept", type="thoughts")
+    finally:
+        connection.close()
+
+
+def test_replay_live_seam_has_no_gap_and_no_duplicate(asgi_workers, pair):
+    (_, author_key), (friend, friend_key) = pair
+    stop = threading.Event()
+
+    async def one_connection(a, b, after: int) -> list[int]:
+        ws = await ws_connect(b.ws_url, friend_key, query=f"after={after}")
+        ids: list[int] = []
+        synced = False
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            try:
+                frame = await recv_json(ws, timeout=max(0.01, deadline - time.monotonic()))
+            except TimeoutError:
+                break
+            if frame["type"] == "synced":
+                synced = True
+            elif frame["type"] == "new_post":
+                ids.append(frame["id"])
+        await ws.close()
+        assert synced
+        return ids
+
+    def keep_posting(a) -> None:
+        while not stop.is_set():
+            post(a, author_key)
+
+    async def scenario(a, b):
+        poster = threading.Thread(target=keep_posting, args=(a,))
+        poster.start()
+        results = []
+        try:
+            for _ in range(12):
+                await asyncio.sleep(0.05)
+                after = (await asyncio.to_thread(stored_ids_after_some, friend)) or 0
+                results.append((after, await one_connection(a, b, after)))
+        finally:
+            stop.set()
+            poster.join()
+        return results
+
+    with asgi_workers(2) as pool:
+        results = asyncio.run(scenario(*pool.workers))
+
+    everything = stored_ids(friend)
+    for after, ids in results:
+        assert ids == sorted(set(ids)), "no duplicate, in order"
+        expected = [i for i in everything if after < i <= (ids[-1] if ids else after)]
+        assert ids == expected, "no gap between replay and live"
+    assert sum(len(ids) for _, ids in results) > 12
+
+
+def stored_ids_after_some(user) -> int:
+    """An id a few rows back from the newest, so each connection replays some and streams some."""
+    try:
+        ids = stored_ids(user)
+    finally:
+        connection.close()  # this runs in a worker thread with its own connection
+    return ids[-3] if len(ids) >= 3 else 0
