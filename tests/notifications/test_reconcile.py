@@ -1,0 +1,73 @@
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from apps.notifications.consumers import NotificationConsumer
+from apps.notifications.reconcile import reconciler
+from apps.notifications.serializers import frame_for
+from tests.conftest import with_user
+from tests.factories import NotificationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+create_user = database_sync_to_async(UserFactory.create)
+create_notification = database_sync_to_async(NotificationFactory.create)
+
+
+@pytest.fixture(autouse=True)
+def _slow_ticks(settings):
+    # The test drives ticks by hand; the background loop must not interfere.
+    settings.RIPPLE_RECONCILE_SECONDS = 3600
+
+
+async def connect(user):
+    communicator = WebsocketCommunicator(
+        with_user(NotificationConsumer.as_asgi(), user), "/ws/notifications/"
+    )
+    assert (await communicator.connect())[0]
+    return communicator
+
+
+async def test_lost_push_is_delivered_on_the_second_tick_not_the_first():
+    alice = await create_user()
+    ws = await connect(alice)
+    lost = await create_notification(recipient=alice)
+
+    await reconciler().tick()
+    first_tick_quiet = await ws.receive_nothing()
+    await reconciler().tick()
+
+    assert first_tick_quiet
+    assert await ws.receive_json_from() == frame_for(lost)
+    await reconciler().tick()
+    assert await ws.receive_nothing()
+    await ws.disconnect()
+
+
+async def test_push_arriving_between_ticks_is_not_replayed():
+    from channels.layers import get_channel_layer
+
+    from apps.notifications.realtime import created_event, user_group
+
+    alice = await create_user()
+    ws = await connect(alice)
+    late = await create_notification(recipient=alice)
+
+    await reconciler().tick()
+    await get_channel_layer().group_send(
+        user_group(alice.id), created_event(frame=frame_for(late), prev_id=None)
+    )
+    assert await ws.receive_json_from() == frame_for(late)
+    await reconciler().tick()
+
+    assert await ws.receive_nothing()
+    await ws.disconnect()
+
+
+async def test_disconnected_connection_is_forgotten():
+    alice = await create_user()
+    ws = await connect(alice)
+
+    await ws.disconnect()
+
+    assert not reconciler().connections
