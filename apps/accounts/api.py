@@ -1,12 +1,21 @@
-"""Registration, token and current-user endpoints."""
+"""Registration, token, current-user and user search endpoints."""
 
-from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.common.pagination import NewestFirstCursorPagination
+
+from .selectors import user_list
 from .serializers import UserRefSerializer
 from .services import token_obtain, user_register
 
@@ -58,3 +67,34 @@ class MeApi(APIView):
     @extend_schema(responses={200: UserRefSerializer})
     def get(self, request: Request) -> Response:
         return Response(UserRefSerializer(request.user).data)
+
+
+class UserListApi(APIView):
+    """Find people by username: an exact match first, then prefix matches; never the caller."""
+
+    class FilterSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+
+    class Pagination(NewestFirstCursorPagination):
+        ordering = ("username_lower", "id")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "username",
+                OpenApiTypes.STR,
+                required=True,
+                description="A username or its beginning; case-insensitive.",
+            ),
+            OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 100, default 20."),
+            OpenApiParameter("cursor", OpenApiTypes.STR),
+        ],
+        responses={200: UserRefSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        users = user_list(username=filters.validated_data["username"], exclude_id=request.user.pk)
+        paginator = self.Pagination()
+        page = paginator.paginate_queryset(users, request, view=self)
+        return paginator.get_paginated_response(UserRefSerializer(page, many=True).data)

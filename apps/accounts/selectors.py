@@ -1,0 +1,18 @@
+"""Account reads: finding users by name."""
+
+from django.db.models import QuerySet
+from django.db.models.functions import Lower
+
+from .models import User
+
+
+def user_list(*, username: str, exclude_id: int | None = None) -> QuerySet[User]:
+    """Active users whose username starts with `username`, ignoring case.
+
+    Ordered by lower-cased username (exposed as `username_lower`), so an exact match always
+    comes first: it is a prefix of every other match.
+    """
+    users = User.objects.filter(is_active=True, username__istartswith=username)
+    if exclude_id is not None:
+        users = users.exclude(pk=exclude_id)
+    return users.annotate(username_lower=Lower("username")).order_by("username_lower", "id")
