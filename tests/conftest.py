@@ -126,3 +126,25 @@ def private_redis(tmp_path):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Time for code that reads `apps.common.clock.now`, moved with `clock.advance(seconds=61)`."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    class FakeClock:
+        def __init__(self) -> None:
+            self.current = timezone.now()
+
+        def __call__(self):
+            return self.current
+
+        def advance(self, **delta: float) -> None:
+            self.current += timedelta(**delta)
+
+    fake = FakeClock()
+    monkeypatch.setattr("apps.common.clock.now", fake)
+    return fake

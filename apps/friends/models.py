@@ -64,6 +64,11 @@ class Friendship(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="friends"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Batching of `user`'s rapid posts as seen by `friend`: the notification fan-out keeps
+    # the current group here, on the edge it already reads, rather than in a table of its
+    # own that every fan-out would have to join.
+    post_batch_started_ms = models.BigIntegerField(null=True, blank=True)
+    post_batch_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [

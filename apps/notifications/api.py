@@ -1,7 +1,12 @@
 """Inbox endpoints: list and catch-up, unread count, read state, dismiss."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -10,8 +15,14 @@ from rest_framework.views import APIView
 from apps.common.pagination import NewestFirstCursorPagination
 
 from .models import Notification
-from .selectors import notification_list, notification_unread_count
-from .serializers import NotificationSerializer
+from .selectors import (
+    notification_group_list,
+    notification_group_unread_count,
+    notification_groups_expand,
+    notification_list,
+    notification_unread_count,
+)
+from .serializers import NotificationGroupSerializer, NotificationSerializer
 from .services import (
     notification_dismiss,
     notification_mark_read,
@@ -30,6 +41,16 @@ class CatchUpPagination(InboxPagination):
     """Oldest first, for `after=`: replaying what a client missed, in order."""
 
     ordering = ("id",)
+
+
+class GroupPagination(NewestFirstCursorPagination):
+    """Groups newest first by their latest notification id."""
+
+    ordering = ("-latest_id",)
+
+
+class GroupedFlagSerializer(serializers.Serializer):
+    grouped = serializers.BooleanField(required=False, default=False)
 
 
 class NotificationListApi(APIView):
@@ -53,24 +74,48 @@ class NotificationListApi(APIView):
             ),
             OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 100, default 20."),
             OpenApiParameter("cursor", OpenApiTypes.STR),
+            OpenApiParameter(
+                "grouped",
+                OpenApiTypes.BOOL,
+                description="One entry per batch of rapid posts (NotificationGroup items).",
+            ),
         ],
         responses={200: NotificationSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
+        flags = GroupedFlagSerializer(data=request.query_params)
+        flags.is_valid(raise_exception=True)
         filters = request.query_params.copy()
+        filters.pop("grouped", None)
         if "type" in filters:
             filters.setlist("type", [",".join(filters.getlist("type"))])
+        if flags.validated_data["grouped"]:
+            return self._grouped(request, filters)
         notifications = notification_list(user=request.user, filters=filters)
         paginator = CatchUpPagination() if "after" in filters else InboxPagination()
         page = paginator.paginate_queryset(notifications, request, view=self)
         return paginator.get_paginated_response(NotificationSerializer(page, many=True).data)
 
+    def _grouped(self, request: Request, filters: dict) -> Response:
+        groups = notification_group_list(user=request.user, filters=filters)
+        paginator = GroupPagination()
+        page = paginator.paginate_queryset(groups, request, view=self)
+        entries = notification_groups_expand(user=request.user, groups=page)
+        return paginator.get_paginated_response(
+            NotificationGroupSerializer(entries, many=True).data
+        )
+
 
 class NotificationUnreadCountApi(APIView):
     @extend_schema(
-        responses={200: inline_serializer("UnreadCount", {"count": serializers.IntegerField()})}
+        parameters=[OpenApiParameter("grouped", OpenApiTypes.BOOL)],
+        responses={200: inline_serializer("UnreadCount", {"count": serializers.IntegerField()})},
     )
     def get(self, request: Request) -> Response:
+        flags = GroupedFlagSerializer(data=request.query_params)
+        flags.is_valid(raise_exception=True)
+        if flags.validated_data["grouped"]:
+            return Response({"count": notification_group_unread_count(user_id=request.user.pk)})
         return Response({"count": notification_unread_count(user_id=request.user.pk)})
 
 
@@ -89,8 +134,10 @@ class NotificationMarkUnreadApi(APIView):
 
 
 class NotificationMarkAllReadApi(APIView):
+    @extend_schema_serializer(component_name="NotificationMarkAllReadInput")
     class InputSerializer(serializers.Serializer):
         up_to = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+        group = serializers.CharField(max_length=64, required=False)
 
     @extend_schema(
         request=InputSerializer,
@@ -100,7 +147,9 @@ class NotificationMarkAllReadApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         updated = notifications_mark_all_read(
-            user=request.user, up_to=data.validated_data.get("up_to")
+            user=request.user,
+            up_to=data.validated_data.get("up_to"),
+            group=data.validated_data.get("group"),
         )
         return Response({"updated": updated})
 

@@ -15,7 +15,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from .realtime import user_group
 from .reconcile import reconciler
-from .selectors import notification_frames_after, notification_latest_id
+from .selectors import notification_latest_id, notification_stream_after
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ ERROR_JSON = "Frames must be JSON objects."
 ERROR_UNKNOWN_TYPE = "Unknown message type; expected 'ping' or 'sync'."
 ERROR_AFTER = "'after' must be a non-negative integer notification id."
 
-_frames_after = database_sync_to_async(notification_frames_after)
+_stream_after = database_sync_to_async(notification_stream_after)
 _latest_id = database_sync_to_async(notification_latest_id)
 
 
@@ -148,13 +148,14 @@ class NotificationConsumer(AsyncWebsocketConsumer):
 
     async def _replay(self, *, announce: bool) -> None:
         while True:
-            frames = await _frames_after(
+            rows = await _stream_after(
                 user_id=self.user_id, after_id=self.last_id, limit=REPLAY_CHUNK
             )
-            for frame in frames:
-                await self._send_json(frame)
-                self.last_id = frame["id"]
-            if len(frames) < REPLAY_CHUNK:
+            for notification_id, frame in rows:
+                if frame is not None:
+                    await self._send_json(frame)
+                self.last_id = notification_id
+            if len(rows) < REPLAY_CHUNK:
                 break
         if announce:
             await self._send_json({"type": "synced", "last_id": self.last_id})

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 
@@ -39,6 +39,12 @@ class Notification(models.Model):
     data = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    # False when the recipient turned realtime off for this type: stored, never pushed.
+    pushed = models.BooleanField(default=True)
+    # Rapid posts by one author share a group; null means the notification stands alone.
+    # NULL rather than "": the fan-out SQL writes NULL for a stand-alone row.
+    group_key = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    group_count = models.PositiveIntegerField(default=1)
 
     class Meta:
         indexes = [
@@ -60,3 +66,72 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+    @property
+    def group(self) -> dict:
+        return {"key": self.group_key or standalone_group_key(self.pk), "count": self.group_count}
+
+
+def standalone_group_key(notification_id: int) -> str:
+    return f"n{notification_id}"
+
+
+class NotificationPreference(models.Model):
+    """A user's notification settings; a missing row means every default below.
+
+    One column per switch (rather than a JSON blob) so the fan-out's SQL can read them.
+    """
+
+    BATCH_WINDOW_MAX = 3600
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="notification_preference",
+    )
+    new_post_inbox = models.BooleanField(default=True)
+    new_post_realtime = models.BooleanField(default=True)
+    friend_request_inbox = models.BooleanField(default=True)
+    friend_request_realtime = models.BooleanField(default=True)
+    friend_accepted_inbox = models.BooleanField(default=True)
+    friend_accepted_realtime = models.BooleanField(default=True)
+    new_message_inbox = models.BooleanField(default=True)
+    new_message_realtime = models.BooleanField(default=True)
+    muted_post_types = models.JSONField(default=list, blank=True)
+    batch_window_seconds = models.PositiveIntegerField(default=60)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(batch_window_seconds__lte=3600), name="preference_batch_window_max"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.user_id}"
+
+    def switch(self, type: str, channel: str) -> bool:
+        return bool(getattr(self, f"{type}_{channel}"))
+
+
+class MutedUser(models.Model):
+    """`user` gets nothing from the posts of `muted`; the friendship stays."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="muted_users"
+    )
+    muted = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="muted_by"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "muted"], name="muted_user_once"),
+            models.CheckConstraint(condition=~Q(user=F("muted")), name="muted_user_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} mutes {self.muted_id}"

@@ -5,14 +5,15 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import CharField, Count, F, Max, Q, QuerySet, Value
+from django.db.models.functions import Cast, Coalesce, Concat
 
 from apps.accounts.models import User
 from apps.common.exceptions import NotFoundError
 from apps.friends.models import Friendship
 
 from .filters import NotificationFilter
-from .models import Notification
+from .models import MutedUser, Notification, NotificationPreference
 from .serializers import frame_for
 
 
@@ -46,10 +47,17 @@ def notification_latest_ids(*, user_ids: Iterable[int]) -> dict[int, int]:
         return {user_id: latest for user_id, latest in cursor.fetchall() if latest}
 
 
-def notification_frames_after(*, user_id: int, after_id: int, limit: int) -> list[dict]:
-    """The user's notifications with id greater than `after_id`, oldest first, as frames."""
-    rows = Notification.objects.filter(recipient_id=user_id, id__gt=after_id).order_by("id")[:limit]
-    return [frame_for(row) for row in rows.only("id", "type", "created_at", "data")]
+def notification_stream_after(
+    *, user_id: int, after_id: int, limit: int
+) -> list[tuple[int, dict | None]]:
+    """The user's notifications with id greater than `after_id`, oldest first.
+
+    Each is `(id, frame)`, the frame None for rows the user chose not to have pushed: the
+    caller still moves its cursor past them.
+    """
+    rows = Notification.objects.filter(recipient_id=user_id, id__gt=after_id).order_by("id")
+    fields = ("id", "type", "created_at", "data", "pushed", "group_key", "group_count")
+    return [(row.pk, frame_for(row) if row.pushed else None) for row in rows.only(*fields)[:limit]]
 
 
 def notification_latest_ids_for_friends_of(*, user_id: int) -> dict[int, int]:
@@ -97,3 +105,73 @@ def notification_get(*, user: User, notification_id: int) -> Notification:
 
 def notification_unread_count(*, user_id: int) -> int:
     return Notification.objects.filter(recipient_id=user_id, read_at__isnull=True).count()
+
+
+def group_key_expression() -> Coalesce:
+    """The group a row belongs to: its batch key, or a key of its own (see Notification.group)."""
+    return Coalesce(
+        F("group_key"),
+        Concat(Value("n"), Cast("id", output_field=CharField())),
+        output_field=CharField(),
+    )
+
+
+def notification_group_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet:
+    """One row per group of the user's (filtered) notifications: key, latest id, counts.
+
+    Rows are dicts; `notification_groups_expand` adds the latest item and the ids.
+    """
+    return (
+        notification_list(user=user, filters=filters)
+        .select_related(None)
+        .annotate(key=group_key_expression())
+        .values("key")
+        .annotate(
+            latest_id=Max("id"),
+            count=Count("id"),
+            unread_count=Count("id", filter=Q(read_at__isnull=True)),
+        )
+        .order_by()
+    )
+
+
+def notification_groups_expand(*, user: User, groups: list[dict]) -> list[dict]:
+    """Add each group's newest notification and its ids, in two queries for the whole page."""
+    keys = [group["key"] for group in groups]
+    latest = Notification.objects.select_related("actor").in_bulk(
+        [group["latest_id"] for group in groups]
+    )
+    ids: dict[str, list[int]] = {key: [] for key in keys}
+    members = (
+        Notification.objects.filter(recipient_id=user.pk)
+        .annotate(key=group_key_expression())
+        .filter(key__in=keys)
+        .order_by("id")
+        .values_list("key", "id")
+    )
+    for key, notification_id in members:
+        ids[key].append(notification_id)
+    return [
+        {**group, "ids": ids[group["key"]], "latest": latest[group["latest_id"]]}
+        for group in groups
+    ]
+
+
+def notification_group_unread_count(*, user_id: int) -> int:
+    return (
+        Notification.objects.filter(recipient_id=user_id, read_at__isnull=True)
+        .annotate(key=group_key_expression())
+        .values("key")
+        .distinct()
+        .count()
+    )
+
+
+def preference_for(*, user_id: int) -> NotificationPreference:
+    """The user's preferences, or an unsaved record of the defaults when they have none."""
+    preference = NotificationPreference.objects.filter(user_id=user_id).first()
+    return preference or NotificationPreference(user_id=user_id)
+
+
+def muted_user_list(*, user: User) -> QuerySet[MutedUser]:
+    return MutedUser.objects.filter(user=user).select_related("muted")

@@ -10,6 +10,7 @@ from .api import (
     NotificationMarkUnreadApi,
     NotificationUnreadCountApi,
 )
+from .api_preferences import MutedUserDeleteApi, MutedUserListCreateApi, NotificationPreferenceApi
 
 app_name = "notifications"
 
@@ -28,4 +29,7 @@ urlpatterns = [
         name="mark-unread",
     ),
     path("notifications/<int:notification_id>/", NotificationDismissApi.as_view(), name="dismiss"),
+    path("notification-preferences/", NotificationPreferenceApi.as_view(), name="preferences"),
+    path("muted-users/", MutedUserListCreateApi.as_view(), name="muted-users"),
+    path("muted-users/<int:user_id>/", MutedUserDeleteApi.as_view(), name="muted-user-delete"),
 ]

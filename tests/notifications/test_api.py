@@ -49,6 +49,7 @@ def test_list_returns_own_items_newest_first_with_the_item_shape(client, me):
         "data": {"x": 1},
         "created_at": older.created_at.isoformat().replace("+00:00", "Z"),
         "read_at": None,
+        "group": {"key": f"n{older.id}", "count": 1},
     }
     assert body["results"][0]["read_at"] is not None
 

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, transaction
 
 from apps.notifications.models import Notification
-from apps.notifications.selectors import notification_frames_after
+from apps.notifications.selectors import notification_stream_after
 from apps.posts.services import post_create
 from tests.factories import UserFactory, make_friends
 
@@ -39,8 +39,8 @@ def test_after_reader_sees_every_notification_despite_concurrent_commits():
         last = 0
         try:
             while not stop.is_set():
-                frames = notification_frames_after(user_id=reader.id, after_id=last, limit=100)
-                seen.extend(frame["id"] for frame in frames)
+                frames = notification_stream_after(user_id=reader.id, after_id=last, limit=100)
+                seen.extend(notification_id for notification_id, _ in frames)
                 last = seen[-1] if seen else last
         finally:
             connection.close()
@@ -60,7 +60,7 @@ def test_after_reader_sees_every_notification_despite_concurrent_commits():
     reading.join()
     last = seen[-1] if seen else 0
     seen.extend(
-        f["id"] for f in notification_frames_after(user_id=reader.id, after_id=last, limit=1000)
+        i for i, _ in notification_stream_after(user_id=reader.id, after_id=last, limit=1000)
     )
 
     stored = list(

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def pushes(monkeypatch):
     """Record what the services hand to the realtime push."""
     sent: list[list] = []
-    monkeypatch.setattr("apps.notifications.services.push", sent.append)
+    monkeypatch.setattr("apps.notifications.services.delivery.push", sent.append)
     return sent
 
 
@@ -67,6 +67,7 @@ def test_create_for_post_pushes_the_stored_frame_after_commit(
             "id": notification.id,
             "created_at": notification.created_at.isoformat().replace("+00:00", "Z"),
             "data": notification.data,
+            "group": {"key": notification.group_key, "count": 1},
         }
 
 

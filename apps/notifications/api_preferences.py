@@ -1,0 +1,142 @@
+"""Notification preference and muted-user endpoints."""
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.models import User
+from apps.accounts.serializers import UserRefSerializer
+from apps.common.pagination import NewestFirstCursorPagination
+from apps.posts.models import Post
+
+from .models import MutedUser, Notification, NotificationPreference
+from .selectors import muted_user_list, preference_for
+from .services import muted_user_create, muted_user_delete, preference_update
+
+CHANNELS = ("inbox", "realtime")
+UNKNOWN_KEY = "Unknown field."
+UNKNOWN_USER = "No user with this id."
+
+
+def preference_data(preference: NotificationPreference) -> dict[str, Any]:
+    return {
+        "types": {
+            kind: {channel: preference.switch(kind, channel) for channel in CHANNELS}
+            for kind in Notification.Type.values
+        },
+        "muted_post_types": sorted(preference.muted_post_types),
+        "batch_window_seconds": preference.batch_window_seconds,
+    }
+
+
+_switches = inline_serializer(
+    "TypeSwitches",
+    {"inbox": serializers.BooleanField(), "realtime": serializers.BooleanField()},
+)
+PreferenceSchema = inline_serializer(
+    "NotificationPreferences",
+    {
+        "types": serializers.DictField(child=_switches),
+        "muted_post_types": serializers.ListField(
+            child=serializers.ChoiceField(choices=Post.Type.choices)
+        ),
+        "batch_window_seconds": serializers.IntegerField(
+            min_value=0, max_value=NotificationPreference.BATCH_WINDOW_MAX
+        ),
+    },
+)
+
+
+class PreferencePatchSerializer(serializers.Serializer):
+    """A partial update: any of the three keys; `types` may name some types and channels."""
+
+    types = serializers.DictField(required=False)
+    muted_post_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=Post.Type.choices), required=False
+    )
+    batch_window_seconds = serializers.IntegerField(
+        min_value=0, max_value=NotificationPreference.BATCH_WINDOW_MAX, required=False
+    )
+
+    def validate_types(self, value: dict[str, Any]) -> dict[str, bool]:
+        changes: dict[str, bool] = {}
+        for kind, switches in value.items():
+            if kind not in Notification.Type.values:
+                raise serializers.ValidationError(f"Unknown notification type {kind!r}.")
+            if not isinstance(switches, dict):
+                raise serializers.ValidationError(f"{kind}: expected an object.")
+            for channel, enabled in switches.items():
+                if channel not in CHANNELS:
+                    raise serializers.ValidationError(f"{kind}: unknown switch {channel!r}.")
+                if not isinstance(enabled, bool):
+                    raise serializers.ValidationError(f"{kind}.{channel}: expected true or false.")
+                changes[f"{kind}_{channel}"] = enabled
+        return changes
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(self.initial_data) - set(self.fields)
+        if unknown:
+            raise serializers.ValidationError({name: [UNKNOWN_KEY] for name in sorted(unknown)})
+        changes = attrs.pop("types", {})
+        if "muted_post_types" in attrs:
+            attrs["muted_post_types"] = sorted(set(attrs["muted_post_types"]))
+        return {**changes, **attrs}
+
+
+class NotificationPreferenceApi(APIView):
+    @extend_schema(responses={200: PreferenceSchema})
+    def get(self, request: Request) -> Response:
+        return Response(preference_data(preference_for(user_id=request.user.pk)))
+
+    @extend_schema(request=PreferenceSchema, responses={200: PreferenceSchema})
+    def patch(self, request: Request) -> Response:
+        if not isinstance(request.data, dict):
+            raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
+        data = PreferencePatchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        preference = preference_update(user=request.user, changes=data.validated_data)
+        return Response(preference_data(preference))
+
+
+class MutedUserOutputSerializer(serializers.ModelSerializer):
+    user = UserRefSerializer(source="muted")
+
+    class Meta:
+        model = MutedUser
+        fields = ["user", "created_at"]
+
+
+class MutedUserListCreateApi(APIView):
+    @extend_schema_serializer(component_name="MutedUserCreateInput")
+    class InputSerializer(serializers.Serializer):
+        user = serializers.IntegerField(min_value=1)
+
+        def validate_user(self, value: int) -> User:
+            user = User.objects.filter(pk=value).first()
+            if user is None:
+                raise serializers.ValidationError(UNKNOWN_USER)
+            return user
+
+    @extend_schema(responses={200: MutedUserOutputSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        paginator = NewestFirstCursorPagination()
+        page = paginator.paginate_queryset(muted_user_list(user=request.user), request, view=self)
+        return paginator.get_paginated_response(MutedUserOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: MutedUserOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        mute = muted_user_create(user=request.user, muted=data.validated_data["user"])
+        return Response(MutedUserOutputSerializer(mute).data, status=status.HTTP_201_CREATED)
+
+
+class MutedUserDeleteApi(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, user_id: int) -> Response:
+        muted_user_delete(user=request.user, muted_id=user_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

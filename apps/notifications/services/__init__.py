@@ -1,0 +1,23 @@
+"""Notification writes, split by concern; import them from here."""
+
+from .fanout import notifications_create_for_post
+from .preferences import muted_user_create, muted_user_delete, preference_update
+from .read_state import (
+    notification_dismiss,
+    notification_mark_read,
+    notification_mark_unread,
+    notifications_mark_all_read,
+)
+from .single import notification_create
+
+__all__ = [
+    "muted_user_create",
+    "muted_user_delete",
+    "notification_create",
+    "notification_dismiss",
+    "notification_mark_read",
+    "notification_mark_unread",
+    "notifications_create_for_post",
+    "notifications_mark_all_read",
+    "preference_update",
+]

@@ -1,0 +1,134 @@
+"""The post fan-out: one notification per eligible friend, in a constant number of statements.
+
+Preferences, mutes, muted post types and batching are all applied inside the SQL, so the
+statement count does not depend on the number of friends or on their settings.
+"""
+
+from typing import Any
+
+from django.db import connection, transaction
+
+from apps.common import clock
+from apps.friends.models import Friendship
+from apps.posts.models import Post
+from apps.posts.serializers import PostSerializer
+
+from .. import metrics
+from ..models import MutedUser, Notification, NotificationPreference
+from ..realtime import created_event
+from ..selectors import notification_latest_ids_for_friends_of
+from ..serializers import notification_frame
+from .delivery import lock_notification_ids, push_on_commit, to_json
+
+NOTIFICATIONS = Notification._meta.db_table
+FRIENDSHIPS = Friendship._meta.db_table
+PREFERENCES = NotificationPreference._meta.db_table
+MUTES = MutedUser._meta.db_table
+DEFAULT_WINDOW = NotificationPreference._meta.get_field("batch_window_seconds").default
+
+
+@transaction.atomic
+def notifications_create_for_post(*, post: Post) -> int:
+    """Store one NEW_POST notification per eligible friend of the author; push after commit.
+
+    Eligible: the friend has not muted the author or the post's type and keeps new posts in
+    the inbox. Friends with realtime off get the row but no push. Returns the rows stored.
+    """
+    data = dict(PostSerializer(post).data)
+    created_at = clock.now()
+    lock_notification_ids()
+    previous = notification_latest_ids_for_friends_of(user_id=post.author_id)
+    _advance_batches(post=post, now_ms=int(created_at.timestamp() * 1000))
+    rows = _insert_rows(post=post, data=data, created_at=created_at)
+    pushes = [
+        (
+            recipient_id,
+            created_event(
+                frame=notification_frame(
+                    notification_id=notification_id,
+                    type=Notification.Type.NEW_POST,
+                    created_at=created_at,
+                    data=data,
+                    group_key=group_key,
+                    group_count=group_count,
+                ),
+                prev_id=previous.get(recipient_id),
+            ),
+        )
+        for notification_id, recipient_id, pushed, group_key, group_count in rows
+        if pushed
+    ]
+    push_on_commit(pushes)
+    metrics.incr("notifications_stored", len(rows))
+    return len(rows)
+
+
+def _eligible(friend: str, post: Post) -> tuple[str, list[Any]]:
+    """SQL that is true when `friend` (a column) should get a notification of this post."""
+    if connection.vendor == "postgresql":
+        muted_type = "jsonb_exists(p.muted_post_types, %s)"
+    else:
+        muted_type = "EXISTS (SELECT 1 FROM json_each(p.muted_post_types) j WHERE j.value = %s)"
+    sql = (
+        f"NOT EXISTS (SELECT 1 FROM {MUTES} m WHERE m.user_id = {friend} AND m.muted_id = %s) "
+        f"AND NOT EXISTS (SELECT 1 FROM {PREFERENCES} p WHERE p.user_id = {friend} "
+        f"AND (p.new_post_inbox = FALSE OR {muted_type}))"
+    )
+    return sql, [post.author_id, post.type]
+
+
+def _window_ms(friend: str) -> str:
+    return (
+        f"1000 * COALESCE((SELECT p.batch_window_seconds FROM {PREFERENCES} p "
+        f"WHERE p.user_id = {friend}), {int(DEFAULT_WINDOW)})"
+    )
+
+
+def _advance_batches(*, post: Post, now_ms: int) -> None:
+    """Join the friend's current batch of this author's posts if its window is open, else
+    start a new one. SET expressions all see the old row, in PostgreSQL and SQLite alike."""
+    friend = f"{FRIENDSHIPS}.friend_id"
+    eligible, params = _eligible(friend, post)
+    in_window = (
+        f"(post_batch_started_ms IS NOT NULL AND post_batch_started_ms + {_window_ms(friend)} > %s)"
+    )
+    sql = (
+        f"UPDATE {FRIENDSHIPS} SET "
+        f"post_batch_count = CASE WHEN {in_window} THEN post_batch_count + 1 ELSE 1 END, "
+        f"post_batch_started_ms = CASE WHEN {in_window} THEN post_batch_started_ms ELSE %s END "
+        f"WHERE user_id = %s AND {eligible}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now_ms, now_ms, now_ms, post.author_id, *params])
+
+
+def _insert_rows(*, post: Post, data: dict, created_at: Any) -> list[tuple]:
+    """INSERT ... SELECT over the friendship table; returns (id, recipient, pushed, key, count)."""
+    eligible, params = _eligible("f.friend_id", post)
+    data_param = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+    sql = (
+        f"INSERT INTO {NOTIFICATIONS} (recipient_id, actor_id, type, post_id, data, created_at, "
+        f"read_at, pushed, group_key, group_count) "
+        f"SELECT f.friend_id, %s, %s, %s, {data_param}, %s, NULL, "
+        f"NOT EXISTS (SELECT 1 FROM {PREFERENCES} p WHERE p.user_id = f.friend_id "
+        f"AND p.new_post_realtime = FALSE), "
+        f"CASE WHEN EXISTS (SELECT 1 FROM {PREFERENCES} p WHERE p.user_id = f.friend_id "
+        f"AND p.batch_window_seconds = 0) THEN NULL "
+        f"ELSE %s || CAST(f.post_batch_started_ms AS TEXT) END, "
+        f"f.post_batch_count "
+        f"FROM {FRIENDSHIPS} f WHERE f.user_id = %s AND {eligible} "
+        f"RETURNING id, recipient_id, pushed, group_key, group_count"
+    )
+    values = [
+        post.author_id,
+        Notification.Type.NEW_POST,
+        post.pk,
+        to_json(data),
+        connection.ops.adapt_datetimefield_value(created_at),
+        f"p{post.author_id}-",
+        post.author_id,
+        *params,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return [(i, r, bool(p), k, c) for i, r, p, k, c in cursor.fetchall()]
