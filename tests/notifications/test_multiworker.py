@@ -142,3 +142,47 @@ def test_idle_connection_still_receives_after_30_seconds(asgi_workers):
         frame = asyncio.run(scenario(*pool.workers))
 
     assert frame["data"]["content"] == "late"
+
+
+def test_preference_switches_counted_on_real_connections(asgi_workers):
+    from apps.notifications.models import MutedUser, NotificationPreference
+
+    names = ["pablo", "normal", "no_inbox", "no_realtime", "muter", "no_thoughts"]
+    users, keys = _users_with_tokens(*names)
+    author, *friends = users
+    by_name = dict(zip(names, users, strict=True))
+    for friend in friends:
+        make_friends(author, friend)
+    NotificationPreference.objects.create(user=by_name["no_inbox"], new_post_inbox=False)
+    NotificationPreference.objects.create(user=by_name["no_realtime"], new_post_realtime=False)
+    NotificationPreference.objects.create(
+        user=by_name["no_thoughts"], muted_post_types=["thoughts"]
+    )
+    MutedUser.objects.create(user=by_name["muter"], muted=author)
+
+    async def scenario(a, b):
+        sockets = {
+            name: await ws_connect(b.ws_url, key)
+            for name, key in zip(names[1:], keys[1:], strict=True)
+        }
+        await ahttp_json(
+            "POST", f"{a.http_url}/api/posts/", keys[0], {"content": "x", "type": "thoughts"}
+        )
+        received = {}
+        for name, ws in sockets.items():
+            frames = []
+            # Long enough for several reconcile ticks: a stored-but-silent row must stay silent.
+            while not await recv_nothing(ws, 1.2 if not frames else 0.3):
+                frames.append(1)
+            received[name] = len(frames)
+            await ws.close()
+        return received
+
+    with asgi_workers(2, RIPPLE_RECONCILE_SECONDS="0.2") as pool:
+        received = asyncio.run(scenario(*pool.workers))
+
+    stored = {
+        name: Notification.objects.filter(recipient=by_name[name]).count() for name in names[1:]
+    }
+    assert received == {"normal": 1, "no_inbox": 0, "no_realtime": 0, "muter": 0, "no_thoughts": 0}
+    assert stored == {"normal": 1, "no_inbox": 0, "no_realtime": 1, "muter": 0, "no_thoughts": 0}
