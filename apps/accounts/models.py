@@ -1,10 +1,25 @@
 """The user model: Django's user, swappable from the first migration."""
 
 from django.contrib.auth.models import AbstractUser
+from django.db import models
 
 
 class User(AbstractUser):
-    """A Ripple account. Extra profile fields belong here, not in a side table."""
+    """A Ripple account. Extra profile fields belong here, not in a side table.
+
+    A suspended user keeps their data but cannot use the API, the WebSocket or the pages.
+    """
+
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspension_reason = models.TextField(blank=True)
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        permissions = [("suspend_user", "Can suspend users and lift suspensions")]
 
     def __str__(self) -> str:
         return self.username
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None

@@ -5,12 +5,17 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from rest_framework.authtoken.models import Token
 
-from apps.common.exceptions import ApplicationError
+from apps.common import clock
+from apps.common.exceptions import ApplicationError, ForbiddenError
+from apps.notifications.services import (
+    connections_close_for_users,
+    notifications_retract_unread_from,
+)
 
+from .errors import ACCOUNT_SUSPENDED, BAD_CREDENTIALS, USERNAME_TAKEN
 from .models import User
 
-USERNAME_TAKEN = "A user with that username already exists."
-BAD_CREDENTIALS = "Unable to log in with the provided credentials."
+__all__ = ["ACCOUNT_SUSPENDED", "BAD_CREDENTIALS", "USERNAME_TAKEN"]
 
 
 @transaction.atomic
@@ -39,5 +44,31 @@ def token_obtain(*, username: str, password: str) -> str:
     user = authenticate(username=username, password=password)
     if user is None:
         raise ApplicationError(BAD_CREDENTIALS, code="authentication_failed")
+    if user.is_suspended:
+        raise ForbiddenError(ACCOUNT_SUSPENDED, code="suspended")
     token, _ = Token.objects.get_or_create(user=user)
     return token.key
+
+
+@transaction.atomic
+def users_suspend(*, user_ids: list[int], reason: str) -> list[int]:
+    """Suspend these users: their open sockets close and their unread notifications to
+    others are retracted. Returns the ids that were not already suspended."""
+    ids = list(
+        User.objects.filter(pk__in=user_ids, suspended_at__isnull=True).values_list("pk", flat=True)
+    )
+    User.objects.filter(pk__in=ids).update(suspended_at=clock.now(), suspension_reason=reason)
+    notifications_retract_unread_from(actor_ids=ids)
+    connections_close_for_users(user_ids=ids, reason=ACCOUNT_SUSPENDED)
+    return ids
+
+
+@transaction.atomic
+def users_lift_suspension(*, user_ids: list[int]) -> list[int]:
+    ids = list(
+        User.objects.filter(pk__in=user_ids, suspended_at__isnull=False).values_list(
+            "pk", flat=True
+        )
+    )
+    User.objects.filter(pk__in=ids).update(suspended_at=None, suspension_reason="")
+    return ids

@@ -29,7 +29,7 @@ def _token_key(scope: dict) -> str | None:
 @database_sync_to_async
 def _user_for_token(key: str) -> User | None:
     token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active:
+    if token is None or not token.user.is_active or token.user.is_suspended:
         return None
     return token.user
 

@@ -1,7 +1,7 @@
 """The notification WebSocket: replays what a client missed, then streams, in id order, once.
 
-Close codes: 1009 frame too large; 4400 bad `after` query parameter. An unauthenticated
-handshake is refused with HTTP 403 before it is accepted.
+Close codes: 1009 frame too large; 4400 bad `after` query parameter; 4403 the account was
+suspended. An unauthenticated or suspended handshake is refused with HTTP 403.
 """
 
 import asyncio
@@ -23,6 +23,7 @@ MAX_FRAME_BYTES = 64 * 1024
 REPLAY_CHUNK = 500
 CLOSE_TOO_BIG = 1009
 CLOSE_BAD_REQUEST = 4400
+CLOSE_SUSPENDED = 4403
 
 ERROR_BINARY = "Binary frames are not supported; send JSON text."
 ERROR_JSON = "Frames must be JSON objects."
@@ -61,7 +62,7 @@ class NotificationConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
+        if user is None or not user.is_authenticated or getattr(user, "is_suspended", False):
             await self.close()
             return
         self.user_id: int = user.pk
@@ -133,6 +134,13 @@ class NotificationConsumer(AsyncWebsocketConsumer):
                 return
             await self._send_json(frame)
             self.last_id = frame["id"]
+
+    async def notification_removed(self, event: dict[str, Any]) -> None:
+        await self._send_json({"type": "notification_removed", "data": {"ids": event["ids"]}})
+
+    async def session_terminated(self, event: dict[str, Any]) -> None:
+        await self._send_json({"type": "session_terminated", "reason": event["reason"]})
+        await self.close(code=CLOSE_SUSPENDED)
 
     async def unread_changed(self, event: dict[str, Any]) -> None:
         await self._send_json({"type": "unread_count", "data": {"count": event["count"]}})

@@ -19,6 +19,8 @@ logger = logging.getLogger(__name__)
 
 CREATED_EVENT = "notification.created"
 UNREAD_EVENT = "unread.changed"
+REMOVED_EVENT = "notification.removed"
+TERMINATED_EVENT = "session.terminated"
 
 # (recipient id, channel-layer event)
 Push = tuple[int, dict[str, Any]]
@@ -40,6 +42,15 @@ def created_event(*, frame: dict[str, Any], prev_id: int | None) -> dict[str, An
 
 def unread_event(*, count: int) -> dict[str, Any]:
     return {"type": UNREAD_EVENT, "count": count}
+
+
+def removed_event(*, ids: list[int]) -> dict[str, Any]:
+    return {"type": REMOVED_EVENT, "ids": ids}
+
+
+def terminated_event(*, reason: str) -> dict[str, Any]:
+    """Tells every open connection of a user to close (the account was suspended)."""
+    return {"type": TERMINATED_EVENT, "reason": reason}
 
 
 def push(pushes: Sequence[Push]) -> None:

@@ -107,6 +107,17 @@ def notification_unread_count(*, user_id: int) -> int:
     return Notification.objects.filter(recipient_id=user_id, read_at__isnull=True).count()
 
 
+def notification_unread_counts(*, user_ids: Iterable[int]) -> dict[int, int]:
+    """Unread counts of many users in one query (users with none omitted)."""
+    rows = (
+        Notification.objects.filter(recipient_id__in=list(user_ids), read_at__isnull=True)
+        .values("recipient_id")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    return {row["recipient_id"]: row["count"] for row in rows}
+
+
 def group_key_expression() -> Coalesce:
     """The group a row belongs to: its batch key, or a key of its own (see Notification.group)."""
     return Coalesce(

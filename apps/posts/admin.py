@@ -1,25 +1,66 @@
-"""Admin for posts, likes and replies."""
+"""Admin for posts, likes and replies, with the post removal action for moderators."""
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from apps.moderation.admin import ReasonActionForm, run_moderation_action
+from apps.moderation.services import moderation_remove_posts
 
 from .models import Like, Post, Reply
 
 
+class RemovedFilter(admin.SimpleListFilter):
+    title = "removed"
+    parameter_name = "removed"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in {"yes", "no"}:
+            return queryset.filter(removed_at__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
-    list_display = ["id", "author", "type", "created_at", "likes_count", "reply_count"]
-    list_filter = ["type"]
+    list_display = [
+        "id",
+        "author",
+        "type",
+        "created_at",
+        "likes_count",
+        "reply_count",
+        "removed_at",
+    ]
+    list_filter = [RemovedFilter, "type"]
     search_fields = ["content", "author__username"]
     raw_id_fields = ["author", "target_profile"]
     list_select_related = ["author"]
-    readonly_fields = ["likes_count", "reply_count"]
+    # Counters and removal are kept by services; editing them here would break invariants.
+    readonly_fields = ["likes_count", "reply_count", "removed_at", "removed_by", "removal_reason"]
+    action_form = ReasonActionForm
+    actions = ["remove_posts"]
+
+    def has_remove_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("posts.remove_post")
+
+    @admin.action(
+        description="Remove posts and retract their notifications", permissions=["remove"]
+    )
+    def remove_posts(self, request: HttpRequest, queryset: QuerySet) -> None:
+        run_moderation_action(
+            self, request, queryset, moderation_remove_posts, "Removed {count} post(s)."
+        )
 
 
 @admin.register(Like)
 class LikeAdmin(admin.ModelAdmin):
     list_display = ["id", "user", "post", "created_at"]
     raw_id_fields = ["user", "post"]
-    list_select_related = ["user"]
+    list_select_related = ["user", "post"]
+    search_fields = ["user__username"]
 
 
 @admin.register(Reply)
@@ -27,4 +68,4 @@ class ReplyAdmin(admin.ModelAdmin):
     list_display = ["id", "author", "post", "created_at"]
     search_fields = ["content", "author__username"]
     raw_id_fields = ["author", "post"]
-    list_select_related = ["author"]
+    list_select_related = ["author", "post"]

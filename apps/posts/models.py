@@ -34,11 +34,22 @@ class Post(models.Model):
     # needs no aggregate per post.
     likes_count = models.PositiveIntegerField(default=0)
     reply_count = models.PositiveIntegerField(default=0)
+    # Removal is soft, so moderation keeps a record; removed posts are invisible everywhere.
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    removal_reason = models.TextField(blank=True)
 
     class Meta:
         indexes = [
             models.Index(fields=["author", "-created_at", "-id"], name="post_author_recent"),
         ]
+        permissions = [("remove_post", "Can remove posts and retract their notifications")]
 
     def __str__(self) -> str:
         return f"Post {self.pk} by {self.author_id}"

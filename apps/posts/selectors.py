@@ -14,7 +14,8 @@ POST_NOT_FOUND = "Post not found."
 def post_feed(*, user: User) -> QuerySet[Post]:
     """The user's own posts and their friends' posts (order is left to the paginator)."""
     return Post.objects.filter(
-        Q(author_id=user.pk) | Q(author_id__in=friend_ids(user_id=user.pk))
+        Q(author_id=user.pk) | Q(author_id__in=friend_ids(user_id=user.pk)),
+        removed_at__isnull=True,
     ).select_related("author", "target_profile")
 
 

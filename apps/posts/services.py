@@ -4,14 +4,19 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from apps.accounts.models import User
+from apps.common import clock
 from apps.common.exceptions import ApplicationError, ForbiddenError
 from apps.friends.selectors import friendship_exists
-from apps.notifications.services import notifications_create_for_post
+from apps.notifications.services import (
+    notifications_create_for_post,
+    notifications_retract_for_posts,
+)
 
 from .models import Like, Post, Reply
 
 TARGET_NOT_FRIEND = "You can only post on your own profile or a friend's."
 NOT_AUTHOR = "Only the author can delete this post."
+DELETED_BY_AUTHOR = "Deleted by the author."
 
 
 def _check_target_profile(*, author: User, target_profile: User | None) -> None:
@@ -35,9 +40,28 @@ def post_create(
 
 @transaction.atomic
 def post_delete(*, post: Post, user: User) -> None:
+    """The author removes their post: as a moderator's removal, its notifications go too."""
     if post.author_id != user.pk:
         raise ForbiddenError(NOT_AUTHOR, code="permission_denied")
-    post.delete()
+    posts_remove(post_ids=[post.pk], by=user, reason=DELETED_BY_AUTHOR)
+
+
+@transaction.atomic
+def posts_remove(*, post_ids: list[int], by: User, reason: str) -> tuple[list[int], int]:
+    """Soft-delete posts and retract their notifications, set-based.
+
+    Returns the ids that were removed now (not already removed) and how many notifications
+    were retracted.
+    """
+    ids = list(
+        Post.objects.select_for_update()
+        .filter(pk__in=post_ids, removed_at__isnull=True)
+        .values_list("pk", flat=True)
+    )
+    Post.objects.filter(pk__in=ids).update(
+        removed_at=clock.now(), removed_by=by, removal_reason=reason
+    )
+    return ids, notifications_retract_for_posts(post_ids=ids)
 
 
 @transaction.atomic

@@ -199,3 +199,41 @@ async def test_read_state_change_pushes_unread_count_to_every_connection():
     for tab in tabs:
         assert await tab.receive_json_from() == {"type": "unread_count", "data": {"count": 1}}
         await tab.disconnect()
+
+
+async def test_removed_event_is_forwarded_as_notification_removed():
+    from apps.notifications.realtime import removed_event
+
+    alice = await create_user()
+    ws = await connect(alice)
+
+    await get_channel_layer().group_send(user_group(alice.id), removed_event(ids=[3, 4]))
+
+    assert await ws.receive_json_from() == {"type": "notification_removed", "data": {"ids": [3, 4]}}
+    await ws.disconnect()
+
+
+async def test_terminated_event_says_why_and_closes_with_4403():
+    from apps.notifications.consumers import CLOSE_SUSPENDED
+    from apps.notifications.realtime import terminated_event
+
+    alice = await create_user()
+    ws = await connect(alice)
+
+    await get_channel_layer().group_send(user_group(alice.id), terminated_event(reason="no"))
+
+    assert await ws.receive_json_from() == {"type": "session_terminated", "reason": "no"}
+    assert await ws.receive_output() == {"type": "websocket.close", "code": CLOSE_SUSPENDED}
+
+
+async def test_suspended_user_is_refused():
+    from django.utils import timezone
+
+    alice = await create_user(suspended_at=timezone.now())
+    communicator = WebsocketCommunicator(
+        with_user(NotificationConsumer.as_asgi(), alice), "/ws/notifications/"
+    )
+
+    connected, _ = await communicator.connect()
+
+    assert not connected

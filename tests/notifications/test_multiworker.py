@@ -5,7 +5,7 @@ import asyncio
 import pytest
 from rest_framework.authtoken.models import Token
 from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from apps.notifications.models import Notification
 from tests.factories import UserFactory, make_friends
@@ -186,3 +186,68 @@ def test_preference_switches_counted_on_real_connections(asgi_workers):
     }
     assert received == {"normal": 1, "no_inbox": 0, "no_realtime": 0, "muter": 0, "no_thoughts": 0}
     assert stored == {"normal": 1, "no_inbox": 0, "no_realtime": 1, "muter": 0, "no_thoughts": 0}
+
+
+def test_moderation_reaches_open_sockets_removed_ids_and_suspension_close(asgi_workers, settings):
+    from apps.accounts.services import users_suspend
+    from apps.posts.services import posts_remove
+
+    (author, friend, moderator), (author_key, friend_key, _) = _users_with_tokens(
+        "pablo", "tito", "mod"
+    )
+    make_friends(author, friend)
+
+    async def scenario(a, b):
+        friend_ws = await ws_connect(b.ws_url, friend_key)
+        author_ws = await ws_connect(a.ws_url, author_key)
+        _, post = await ahttp_json(
+            "POST", f"{a.http_url}/api/posts/", author_key, {"content": "bad", "type": "thoughts"}
+        )
+        created = await recv_json(friend_ws)
+        await asyncio.to_thread(
+            _in_thread, posts_remove, post_ids=[post["id"]], by=moderator, reason="spam"
+        )
+        removed = await recv_json(friend_ws)
+        unread = await recv_json(friend_ws)
+        await asyncio.to_thread(_in_thread, users_suspend, user_ids=[author.id], reason="abuse")
+        terminated = await recv_json(author_ws)
+        try:
+            await asyncio.wait_for(author_ws.recv(), 5)
+        except ConnectionClosed as closed:
+            code = closed.rcvd.code if closed.rcvd else None
+        await friend_ws.close()
+        return created, removed, unread, terminated, code
+
+    with asgi_workers(2) as pool:
+        _use_workers_layer(settings, pool)
+        created, removed, unread, terminated, code = asyncio.run(scenario(*pool.workers))
+
+    assert removed == {"type": "notification_removed", "data": {"ids": [created["id"]]}}
+    assert unread == {"type": "unread_count", "data": {"count": 0}}
+    assert terminated["type"] == "session_terminated"
+    assert code == 4403
+
+
+def _in_thread(service, **kwargs):
+    from django.db import connection
+
+    try:
+        return service(**kwargs)
+    finally:
+        connection.close()
+
+
+def _use_workers_layer(settings, pool) -> None:
+    """Point this test process's channel layer at the workers' Redis and prefix."""
+    from channels.layers import channel_layers
+
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "apps.notifications.layers.RippleRedisChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": pool.env["REDIS_URL"], "socket_timeout": None}],
+                "prefix": pool.env["CHANNEL_LAYER_PREFIX"],
+            },
+        }
+    }
+    channel_layers.backends.clear()

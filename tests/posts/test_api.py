@@ -181,10 +181,14 @@ def test_post_detail_non_friend_returns_404(client_for):
 def test_post_delete_by_author_returns_204(client_for):
     post = PostFactory()
 
-    response = client_for(post.author).delete(_detail_url(post))
+    client = client_for(post.author)
+
+    response = client.delete(_detail_url(post))
 
     assert response.status_code == 204
-    assert not Post.objects.exists()
+    assert client.get(_detail_url(post)).status_code == 404
+    post.refresh_from_db()
+    assert post.removed_at is not None
 
 
 def test_post_delete_by_friend_returns_403(client_for, friends):

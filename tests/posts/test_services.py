@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 
 from apps.common.exceptions import ApplicationError, ForbiddenError
 from apps.posts.models import CONTENT_MAX_LENGTH, Like, Post
+from apps.posts.selectors import post_feed
 from apps.posts.services import (
     NOT_AUTHOR,
     TARGET_NOT_FRIEND,
@@ -64,7 +65,10 @@ def test_post_delete_by_author_removes_post():
 
     post_delete(post=post, user=post.author)
 
-    assert not Post.objects.exists()
+    post.refresh_from_db()
+    assert post.removed_at is not None
+    assert post.removed_by == post.author
+    assert not post_feed(user=post.author).exists()
 
 
 def test_post_delete_by_other_user_raises_forbidden():

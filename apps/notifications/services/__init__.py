@@ -8,9 +8,17 @@ from .read_state import (
     notification_mark_unread,
     notifications_mark_all_read,
 )
+from .retraction import (
+    connections_close_for_users,
+    notifications_retract_for_posts,
+    notifications_retract_unread_from,
+)
 from .single import notification_create
 
 __all__ = [
+    "connections_close_for_users",
+    "notifications_retract_for_posts",
+    "notifications_retract_unread_from",
     "muted_user_create",
     "muted_user_delete",
     "notification_create",

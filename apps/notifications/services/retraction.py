@@ -1,0 +1,69 @@
+"""Taking notifications back: removed posts, suspended actors, closed sessions.
+
+Deletion is one statement whatever the number of rows; after commit each affected
+recipient's open connections get the removed ids and their new unread count.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+
+from ..models import Notification
+from ..realtime import Push, push, removed_event, terminated_event, unread_event
+from ..selectors import notification_unread_counts
+
+NOTIFICATIONS = Notification._meta.db_table
+
+
+@transaction.atomic
+def notifications_retract_for_posts(*, post_ids: Iterable[int]) -> int:
+    """Delete every notification about these posts; returns how many went."""
+    post_ids = list(post_ids)
+    if not post_ids:
+        return 0
+    marks = ", ".join(["%s"] * len(post_ids))
+    return _delete_and_announce(f"post_id IN ({marks})", post_ids)
+
+
+@transaction.atomic
+def notifications_retract_unread_from(*, actor_ids: Iterable[int]) -> int:
+    """Delete the unread notifications these users caused (read ones stay as history)."""
+    actor_ids = list(actor_ids)
+    if not actor_ids:
+        return 0
+    marks = ", ".join(["%s"] * len(actor_ids))
+    return _delete_and_announce(f"actor_id IN ({marks}) AND read_at IS NULL", actor_ids)
+
+
+def _delete_and_announce(condition: str, params: list[int]) -> int:
+    sql = (
+        f"DELETE FROM {NOTIFICATIONS} WHERE {condition} RETURNING id, recipient_id, read_at IS NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    removed: dict[int, list[int]] = defaultdict(list)
+    lost_unread: set[int] = set()
+    for notification_id, recipient_id, was_unread in rows:
+        removed[recipient_id].append(notification_id)
+        if was_unread:
+            lost_unread.add(recipient_id)
+    pushes: list[Push] = [
+        (recipient_id, removed_event(ids=sorted(ids))) for recipient_id, ids in removed.items()
+    ]
+    transaction.on_commit(lambda: _announce(pushes, lost_unread))
+    return len(rows)
+
+
+def _announce(pushes: list[Push], lost_unread: set[int]) -> None:
+    counts = notification_unread_counts(user_ids=lost_unread)
+    push(
+        pushes + [(user_id, unread_event(count=counts.get(user_id, 0))) for user_id in lost_unread]
+    )
+
+
+def connections_close_for_users(*, user_ids: Iterable[int], reason: str) -> None:
+    """After commit, close every open notification socket of these users."""
+    pushes: list[Push] = [(user_id, terminated_event(reason=reason)) for user_id in user_ids]
+    transaction.on_commit(lambda: push(pushes))
