@@ -1,7 +1,10 @@
 """The notification WebSocket: replays what a client missed, then streams, in id order, once.
 
-Close codes: 1009 frame too large; 4400 bad `after` query parameter; 4403 the account was
-suspended. An unauthenticated or suspended handshake is refused with HTTP 403.
+Close codes: 1008 the client sent frames faster than RIPPLE_WS_FRAMES_PER_SECOND allows;
+1009 frame too large; 4400 bad `after` query parameter; 4403 the account was suspended;
+4429 the user already has RIPPLE_WS_MAX_CONNECTIONS_PER_USER sockets open on this worker
+process (the new one is refused, the open ones keep working). An unauthenticated or
+suspended handshake is refused with HTTP 403.
 """
 
 import asyncio
@@ -12,7 +15,9 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
+from .ratelimit import TokenBucket
 from .realtime import user_group
 from .reconcile import reconciler
 from .selectors import notification_latest_id, notification_stream_after
@@ -24,11 +29,15 @@ REPLAY_CHUNK = 500
 CLOSE_TOO_BIG = 1009
 CLOSE_BAD_REQUEST = 4400
 CLOSE_SUSPENDED = 4403
+CLOSE_TOO_MANY = 4429
+CLOSE_FLOOD = 1008
 
 ERROR_BINARY = "Binary frames are not supported; send JSON text."
 ERROR_JSON = "Frames must be JSON objects."
 ERROR_UNKNOWN_TYPE = "Unknown message type; expected 'ping' or 'sync'."
 ERROR_AFTER = "'after' must be a non-negative integer notification id."
+ERROR_TOO_MANY = "Too many open connections for this user; close one and retry."
+ERROR_FLOOD = "Too many frames; slow down."
 
 _stream_after = database_sync_to_async(notification_stream_after)
 _latest_id = database_sync_to_async(notification_latest_id)
@@ -59,6 +68,9 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         super().__init__(*args, **kwargs)
         # Live events, client syncs and the reconciler all advance `last_id`; one at a time.
         self._delivery = asyncio.Lock()
+        self._frames = TokenBucket(
+            rate=settings.RIPPLE_WS_FRAMES_PER_SECOND, burst=settings.RIPPLE_WS_FRAME_BURST
+        )
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -66,6 +78,12 @@ class NotificationConsumer(AsyncWebsocketConsumer):
             await self.close()
             return
         self.user_id: int = user.pk
+        open_here = sum(1 for c in reconciler().connections if c.user_id == self.user_id)
+        if open_here >= settings.RIPPLE_WS_MAX_CONNECTIONS_PER_USER:
+            await self.accept()
+            await self._send_error(ERROR_TOO_MANY)
+            await self.close(code=CLOSE_TOO_MANY)
+            return
         raw_after = parse_qs(self.scope.get("query_string", b"").decode("latin1")).get("after")
         after = _parse_after(raw_after[-1]) if raw_after else None
         if raw_after and after is None:
@@ -102,6 +120,10 @@ class NotificationConsumer(AsyncWebsocketConsumer):
             await self._replay(announce=False)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not self._frames.allow():
+            await self._send_error(ERROR_FLOOD)
+            await self.close(code=CLOSE_FLOOD)
+            return
         if text_data is None:
             await self._send_error(ERROR_BINARY)
             return

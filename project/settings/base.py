@@ -164,6 +164,11 @@ RIPPLE_PUSH_BULK = env_bool("RIPPLE_PUSH_BULK", True)
 # How often each worker checks its connections against the database for lost pushes; a
 # lost push reaches its client within about two intervals.
 RIPPLE_RECONCILE_SECONDS = float(env("RIPPLE_RECONCILE_SECONDS", "1.5"))
+# WebSocket abuse limits: sockets per user per worker process, and client frames a second
+# (with a burst allowance) before the socket is closed.
+RIPPLE_WS_MAX_CONNECTIONS_PER_USER = env_int("RIPPLE_WS_MAX_CONNECTIONS_PER_USER", 10)
+RIPPLE_WS_FRAMES_PER_SECOND = float(env("RIPPLE_WS_FRAMES_PER_SECOND", "5"))
+RIPPLE_WS_FRAME_BURST = env_int("RIPPLE_WS_FRAME_BURST", 20)
 
 # --- Logging ---
 LOGGING = {

@@ -237,3 +237,38 @@ async def test_suspended_user_is_refused():
     connected, _ = await communicator.connect()
 
     assert not connected
+
+
+async def test_connections_past_the_per_user_limit_are_refused_with_4429(settings):
+    from apps.notifications.consumers import CLOSE_TOO_MANY, ERROR_TOO_MANY
+
+    settings.RIPPLE_WS_MAX_CONNECTIONS_PER_USER = 2
+    alice = await create_user()
+    first, second = await connect(alice), await connect(alice)
+    third = WebsocketCommunicator(
+        with_user(NotificationConsumer.as_asgi(), alice), "/ws/notifications/"
+    )
+    await third.connect()
+
+    assert await third.receive_json_from() == {"type": "error", "error": ERROR_TOO_MANY}
+    assert await third.receive_output() == {"type": "websocket.close", "code": CLOSE_TOO_MANY}
+    await first.send_json_to({"type": "ping"})
+    assert await first.receive_json_from() == {"type": "pong"}
+    await first.disconnect()
+    await second.disconnect()
+
+
+async def test_client_flooding_frames_is_closed_with_1008(settings):
+    from apps.notifications.consumers import CLOSE_FLOOD, ERROR_FLOOD
+
+    settings.RIPPLE_WS_FRAME_BURST = 3
+    settings.RIPPLE_WS_FRAMES_PER_SECOND = 0.001
+    ws = await connect(await create_user())
+
+    for _ in range(3):
+        await ws.send_json_to({"type": "ping"})
+        assert await ws.receive_json_from() == {"type": "pong"}
+    await ws.send_json_to({"type": "ping"})
+
+    assert await ws.receive_json_from() == {"type": "error", "error": ERROR_FLOOD}
+    assert await ws.receive_output() == {"type": "websocket.close", "code": CLOSE_FLOOD}
