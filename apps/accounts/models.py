@@ -11,7 +11,7 @@ class User(AbstractUser):
     """
 
     suspended_at = models.DateTimeField(null=True, blank=True)
-    suspension_reason = models.TextField(blank=True)
+    suspension_reason = models.TextField(blank=True, default="", db_default="")
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

@@ -68,7 +68,7 @@ class Friendship(models.Model):
     # the current group here, on the edge it already reads, rather than in a table of its
     # own that every fan-out would have to join.
     post_batch_started_ms = models.BigIntegerField(null=True, blank=True)
-    post_batch_count = models.PositiveIntegerField(default=0)
+    post_batch_count = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         constraints = [

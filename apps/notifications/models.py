@@ -40,11 +40,11 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
     # False when the recipient turned realtime off for this type: stored, never pushed.
-    pushed = models.BooleanField(default=True)
+    pushed = models.BooleanField(default=True, db_default=True)
     # Rapid posts by one author share a group; null means the notification stands alone.
     # NULL rather than "": the fan-out SQL writes NULL for a stand-alone row.
     group_key = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
-    group_count = models.PositiveIntegerField(default=1)
+    group_count = models.PositiveIntegerField(default=1, db_default=1)
 
     class Meta:
         indexes = [

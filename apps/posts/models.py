@@ -43,7 +43,7 @@ class Post(models.Model):
         blank=True,
         related_name="+",
     )
-    removal_reason = models.TextField(blank=True)
+    removal_reason = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         indexes = [
