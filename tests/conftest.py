@@ -120,7 +120,7 @@ def asgi_workers(request):
 @pytest.fixture
 def private_redis(tmp_path):
     """A redis-server of this test's own on a free port; never the shared one."""
-    from tests.redisproc import PrivateRedis
+    from scripts.redisproc import PrivateRedis
 
     server = PrivateRedis(tmp_path)
     server.start()
