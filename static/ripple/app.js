@@ -1,0 +1,59 @@
+// Runs on every signed-in page: the socket, the unread badge and the toasts.
+// Page modules import what they need from here, so there is one socket per page.
+
+import { api } from "./api.js";
+import { UnreadBadge } from "./badge.js";
+import { refreshTimes } from "./dom.js";
+import { frameToItem } from "./notifications.js";
+import { RealtimeClient } from "./realtime.js";
+import { Toasts } from "./toasts.js";
+
+export const currentUser = {
+  id: Number(document.body.dataset.userId),
+  username: document.body.dataset.username,
+};
+
+const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+
+export const realtime = new RealtimeClient({
+  url: `${scheme}//${location.host}/ws/notifications/`,
+  storageKey: `ripple:last-notification-id:${currentUser.id}`,
+  latestId: async () => {
+    const page = await api.get("/api/notifications/", { page_size: 1 });
+    return page.results[0]?.id ?? 0;
+  },
+});
+
+export const badge = new UnreadBadge(
+  document.getElementById("inbox-link"),
+  document.getElementById("unread-badge"),
+);
+export const toasts = new Toasts(document.getElementById("toasts"));
+
+realtime.addEventListener("notification", ({ detail: { frame, replayed } }) => {
+  // A replay is followed by "synced", which refreshes the count once for all of it.
+  if (!replayed) badge.bump();
+  toasts.notify(frameToItem(frame));
+});
+realtime.addEventListener("synced", () => badge.refresh());
+realtime.addEventListener("unread", ({ detail: count }) => badge.set(count));
+realtime.addEventListener("removed", ({ detail: ids }) => {
+  toasts.removeIds(ids);
+  badge.refreshSoon();
+});
+
+realtime.addEventListener("terminated", () => {
+  // The account was suspended or the session ended: the login page explains.
+  location.assign(`/login/?next=${encodeURIComponent(location.pathname)}`);
+});
+
+const connection = document.getElementById("connection");
+const STATE_LABELS = { open: "Live", connecting: "Connecting…", offline: "Reconnecting…" };
+realtime.addEventListener("state", ({ detail: state }) => {
+  connection.dataset.state = state;
+  connection.textContent = STATE_LABELS[state];
+});
+
+badge.refresh();
+realtime.start();
+setInterval(() => refreshTimes(), 60_000);

@@ -1,0 +1,60 @@
+// One post as a card: author, type, time, content, like button and replies link.
+
+import { api } from "./api.js";
+import { h, timeElement } from "./dom.js";
+
+const TYPE_LABELS = { thoughts: "Thoughts", milestone: "Milestone", question: "Question" };
+
+function plural(count, one, many) {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+/** Like once per click; the server ignores a second like, so the button then turns off. */
+function likeButton(post) {
+  const count = h("span", { class: "count", text: String(post.likes_count) });
+  const button = h(
+    "button",
+    { type: "button", class: "like", "aria-pressed": "false", "aria-label": `Like, ${plural(post.likes_count, "like", "likes")}` },
+    h("span", { "aria-hidden": "true", text: "♥ " }),
+    count,
+  );
+  button.addEventListener("click", async () => {
+    const liked = button.getAttribute("aria-pressed") === "true";
+    button.disabled = true;
+    try {
+      const url = `/api/posts/${post.id}/like/`;
+      const updated = liked ? await api.delete(url) : await api.post(url);
+      const likes = updated?.likes_count ?? post.likes_count;
+      count.textContent = String(likes);
+      button.setAttribute("aria-pressed", String(!liked));
+      button.setAttribute("aria-label", `${liked ? "Like" : "Unlike"}, ${plural(likes, "like", "likes")}`);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return button;
+}
+
+export function postCard(post, { link = true } = {}) {
+  const replies = plural(post.reply_count, "reply", "replies");
+  return h(
+    "article",
+    { class: "post card", dataset: { postId: post.id }, "aria-label": `Post by ${post.author.username}` },
+    h(
+      "header",
+      { class: "post-meta" },
+      h("strong", { class: "author", text: post.author.username }),
+      h("span", { class: `tag tag-${post.type}`, text: TYPE_LABELS[post.type] ?? post.type }),
+      timeElement(post.created_at),
+    ),
+    h("p", { class: "post-content", text: post.content }),
+    h(
+      "footer",
+      { class: "post-actions" },
+      likeButton(post),
+      link
+        ? h("a", { class: "replies", href: `/posts/${post.id}/`, text: replies })
+        : h("span", { class: "replies", "data-reply-count": post.reply_count, text: replies }),
+    ),
+  );
+}

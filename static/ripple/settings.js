@@ -1,0 +1,149 @@
+// The notification settings page: per-type switches, muted post types, batch window, and
+// the muted people list.
+
+import { api } from "./api.js";
+import "./app.js";
+import { h, showFieldErrors } from "./dom.js";
+import { findUser } from "./users.js";
+
+const PREFERENCES_URL = "/api/notification-preferences/";
+const MUTED_URL = "/api/muted-users/";
+
+const form = document.getElementById("preferences-form");
+const saveStatus = document.getElementById("save-status");
+const muteForm = document.getElementById("mute-form");
+const muteStatus = document.getElementById("mute-status");
+const mutedList = document.getElementById("muted-list");
+const mutedEmpty = document.getElementById("muted-empty");
+const mutedMore = document.getElementById("muted-more");
+let mutedNext = null;
+
+// --- preferences ---
+
+function fill(preferences) {
+  for (const [type, switches] of Object.entries(preferences.types ?? {})) {
+    for (const [channel, on] of Object.entries(switches)) {
+      const box = form.querySelector(`[name="types.${type}.${channel}"]`);
+      if (box) box.checked = Boolean(on);
+    }
+  }
+  const muted = new Set(preferences.muted_post_types ?? []);
+  for (const box of form.querySelectorAll('[name="muted_post_types"]')) box.checked = muted.has(box.value);
+  form.batch_window_seconds.value = preferences.batch_window_seconds ?? "";
+}
+
+function collect() {
+  const types = {};
+  for (const box of form.querySelectorAll('input[name^="types."]')) {
+    const [, type, channel] = box.name.split(".");
+    types[type] = { ...types[type], [channel]: box.checked };
+  }
+  const mutedPostTypes = [...form.querySelectorAll('[name="muted_post_types"]:checked')].map((box) => box.value);
+  const raw = form.batch_window_seconds.value.trim();
+  // Sent as typed when it is not a whole number, so the server's message explains the problem.
+  const batch = /^-?\d+$/.test(raw) ? Number(raw) : raw;
+  return { types, muted_post_types: mutedPostTypes, batch_window_seconds: batch };
+}
+
+function setStatus(element, message, kind) {
+  element.textContent = message;
+  element.dataset.kind = kind;
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  setStatus(saveStatus, "Saving…", "info");
+  try {
+    fill(await api.patch(PREFERENCES_URL, collect()));
+    showFieldErrors(form, {});
+    setStatus(saveStatus, "Settings saved.", "success");
+  } catch (error) {
+    const unplaced = showFieldErrors(form, error.fields);
+    const summary = Object.keys(error.fields).length && !unplaced.length ? "Please fix the highlighted fields." : error.message;
+    setStatus(saveStatus, summary, "error");
+    form.querySelector("[aria-invalid=true]")?.focus();
+  } finally {
+    button.disabled = false;
+  }
+});
+
+async function loadPreferences() {
+  try {
+    fill(await api.get(PREFERENCES_URL));
+    document.getElementById("preferences-fields").disabled = false;
+  } catch (error) {
+    setStatus(saveStatus, error.message, "error");
+  }
+}
+
+// --- muted people ---
+
+function mutedRow(entry) {
+  const { user } = entry;
+  const unmute = h("button", { type: "button", class: "small", "aria-label": `Unmute ${user.username}` }, "Unmute");
+  const row = h("li", { class: "person", dataset: { userId: user.id } }, h("span", { class: "person-name", text: user.username }), unmute);
+  unmute.addEventListener("click", async () => {
+    unmute.disabled = true;
+    try {
+      await api.delete(`${MUTED_URL}${user.id}/`);
+      row.remove();
+      mutedEmpty.hidden = mutedList.children.length > 0;
+      setStatus(muteStatus, `Unmuted ${user.username}.`, "success");
+      muteForm.username.focus();
+    } catch (error) {
+      unmute.disabled = false;
+      setStatus(muteStatus, error.message, "error");
+    }
+  });
+  return row;
+}
+
+function showMuted(entry, { atTop = false } = {}) {
+  mutedList.querySelector(`[data-user-id="${entry.user.id}"]`)?.remove();
+  const row = mutedRow(entry);
+  if (atTop) mutedList.prepend(row);
+  else mutedList.append(row);
+  mutedEmpty.hidden = true;
+}
+
+async function loadMuted(url) {
+  try {
+    const page = await api.get(url ?? MUTED_URL);
+    page.results.forEach((entry) => showMuted(entry));
+    mutedNext = page.next;
+    mutedEmpty.hidden = mutedList.children.length > 0;
+  } catch (error) {
+    setStatus(muteStatus, error.message, "error");
+  } finally {
+    mutedMore.hidden = !mutedNext;
+  }
+}
+
+muteForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const name = muteForm.username.value.trim();
+  if (!name) {
+    setStatus(muteStatus, "Enter a username to mute.", "error");
+    return;
+  }
+  try {
+    const user = await findUser(name);
+    if (!user) {
+      setStatus(muteStatus, `No user is called “${name}”.`, "error");
+      return;
+    }
+    const entry = await api.post(MUTED_URL, { user: user.id });
+    showMuted(entry?.user ? entry : { user }, { atTop: true });
+    muteForm.reset();
+    setStatus(muteStatus, `Muted ${user.username}. You will not be notified about them.`, "success");
+  } catch (error) {
+    setStatus(muteStatus, error.fields?.user?.join(" ") || error.message, "error");
+  }
+});
+
+mutedMore.addEventListener("click", () => loadMuted(mutedNext));
+
+loadPreferences();
+loadMuted();

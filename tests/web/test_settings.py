@@ -1,0 +1,69 @@
+"""The notification settings page: preferences saved through the API, and muting people."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.web.conftest import needs_preferences, post_from, screenshot
+
+pytestmark = [
+    pytest.mark.services,
+    pytest.mark.django_db(transaction=True),
+    needs_preferences,
+]
+
+
+def test_muted_friend_posts_give_no_toast_and_no_inbox_entry_until_unmuted(visit, pablo_and_tito):
+    pablo, tito = pablo_and_tito
+    a, b = visit(pablo), visit(tito, path="/settings/notifications/")
+    page = b.page
+
+    page.get_by_label("Username").fill("pablo")
+    page.get_by_role("button", name="Mute", exact=True).click()
+    expect(page.locator("#mute-status")).to_contain_text("Muted pablo")
+    expect(page.locator("#muted-list")).to_contain_text("pablo")
+
+    post_from(a, "Nobody hears this one")
+    page.reload()
+    expect(page.locator("#muted-list")).to_contain_text("pablo")
+    page.set_viewport_size({"width": 1100, "height": 1000})
+    screenshot(page, "settings")
+    page.get_by_role("button", name="Unmute pablo").click()
+    expect(page.locator("#muted-list li")).to_have_count(0)
+    expect(page.locator("#mute-status")).to_contain_text("Unmuted pablo")
+
+    # Frames arrive in order: had the muted post made a notification, it would come first.
+    post_from(a, "Everyone hears this one")
+    toast = page.locator("#toasts .toast")
+    expect(toast).to_have_count(1, timeout=2000)
+    expect(toast).to_contain_text("pablo posted something")
+    expect(toast).to_contain_text("Everyone hears this one")
+    expect(page.locator("#unread-badge")).to_have_text("1")
+
+    inbox = b.open("/inbox/")
+    expect(inbox.locator("#inbox-list > li")).to_have_count(1)
+    expect(inbox.locator("#inbox-list")).not_to_contain_text("Nobody hears this one")
+
+
+def test_preferences_form_saves_through_the_api_and_shows_field_errors(visit, pablo_and_tito):
+    b = visit(pablo_and_tito[1], path="/settings/notifications/")
+    page = b.page
+    page.get_by_label("New post: show live").uncheck()
+    page.get_by_label("Question").check()
+    page.get_by_label("Batch window (seconds)").fill("120")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator("#save-status")).to_have_text("Settings saved.")
+
+    page.reload()
+    expect(page.get_by_label("New post: show live")).not_to_be_checked()
+    expect(page.get_by_label("New post: keep in the inbox")).to_be_checked()
+    expect(page.get_by_label("Question")).to_be_checked()
+    expect(page.get_by_label("Milestone")).not_to_be_checked()
+    expect(page.get_by_label("Batch window (seconds)")).to_have_value("120")
+
+    b.allow_console_error(r"status of 400")
+    page.get_by_label("Batch window (seconds)").fill("-5")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator("#save-status")).to_have_text("Please fix the highlighted fields.")
+    expect(page.locator("#batch-error")).not_to_be_empty()
+    expect(page.get_by_label("Batch window (seconds)")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Batch window (seconds)")).to_be_focused()
