@@ -36,6 +36,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so it times everything below it.
+    "apps.common.middleware.RequestLogMiddleware",
+    # Answers /healthz, /readyz and /metrics before the host check and the HTTPS redirect.
+    "apps.common.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -169,12 +173,21 @@ RIPPLE_RECONCILE_SECONDS = float(env("RIPPLE_RECONCILE_SECONDS", "1.5"))
 RIPPLE_WS_MAX_CONNECTIONS_PER_USER = env_int("RIPPLE_WS_MAX_CONNECTIONS_PER_USER", 10)
 RIPPLE_WS_FRAMES_PER_SECOND = float(env("RIPPLE_WS_FRAMES_PER_SECOND", "5"))
 RIPPLE_WS_FRAME_BURST = env_int("RIPPLE_WS_FRAME_BURST", 20)
+# /readyz gives each dependency (database, channel layer) this long to answer.
+RIPPLE_READY_TIMEOUT_SECONDS = float(env("RIPPLE_READY_TIMEOUT_SECONDS", "2"))
+# `manage.py prune_notifications` deletes read notifications older than the first and
+# unread ones older than the second.
+RIPPLE_RETENTION_READ_DAYS = env_int("RIPPLE_RETENTION_READ_DAYS", 30)
+RIPPLE_RETENTION_UNREAD_DAYS = env_int("RIPPLE_RETENTION_UNREAD_DAYS", 180)
 
 # --- Logging ---
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "project.logging.JsonFormatter"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", "INFO")},
 }
