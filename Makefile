@@ -7,7 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements/*.txt | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
-WORKERS ?= 1
+# `make serve` runs one uvicorn process per CPU unless told otherwise.
+WORKERS ?= $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
 
 .DEFAULT_GOAL := help
 .PHONY: help install run serve migrate test lint fmt bench check clean
@@ -32,6 +33,10 @@ run: migrate  ## serve HTTP + WebSocket on HOST:PORT (SQLite and in-memory layer
 	@echo "Ripple on http://$(HOST):$(PORT)/  (API docs: /api/docs/, WebSocket: /ws/notifications/)"
 	DJANGO_SETTINGS_MODULE=project.settings.dev $(BIN)/uvicorn project.asgi:application \
 		--host $(HOST) --port $(PORT) --ws-max-size 65536 --no-access-log
+
+serve:  ## production ASGI server: WORKERS processes (default: one per CPU) on HOST:PORT, settings from the environment
+	PATH="$(CURDIR)/$(BIN):$$PATH" DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-project.settings.prod} \
+		HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) docker/serve.sh
 
 # The browser tests (tests/web) drive Debian's chromium: installed here when it is missing and
 # apt-get can (as root); otherwise a note, and those tests skip (under CI=true they fail).

@@ -146,6 +146,8 @@ def main() -> None:
     for worker in pool.workers:
         _wait_ready(worker, 30)
         print(f"worker {worker.http_url} (log {worker.log_path})")  # noqa: T201
+    # `kill` (SIGTERM) stops the workers too, as Ctrl-C does, rather than orphaning them.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         signal.pause()
     except KeyboardInterrupt:
