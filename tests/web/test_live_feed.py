@@ -90,6 +90,16 @@ def test_dropped_socket_reconnects_and_catches_up_from_last_id_seen(visit, serve
     screenshot(page, "feed-mobile")
 
 
+def test_skip_link_is_the_first_stop_for_keyboard_users(visit, pablo_and_tito):
+    page = visit(pablo_and_tito[1]).page
+
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("What's on your mind?")).to_be_focused()
+
+
 def test_backoff_delay_grows_exponentially_with_jitter_and_a_cap(visit, pablo_and_tito):
     b = visit(pablo_and_tito[1])
 

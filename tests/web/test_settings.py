@@ -16,6 +16,7 @@ def test_muted_friend_posts_give_no_toast_and_no_inbox_entry_until_unmuted(visit
     pablo, tito = pablo_and_tito
     a, b = visit(pablo), visit(tito, path="/settings/notifications/")
     page = b.page
+    page.set_viewport_size({"width": 1100, "height": 1000})
 
     page.get_by_label("Username").fill("pablo")
     page.get_by_role("button", name="Mute", exact=True).click()
@@ -25,7 +26,7 @@ def test_muted_friend_posts_give_no_toast_and_no_inbox_entry_until_unmuted(visit
     post_from(a, "Nobody hears this one")
     page.reload()
     expect(page.locator("#muted-list")).to_contain_text("pablo")
-    page.set_viewport_size({"width": 1100, "height": 1000})
+    page.evaluate("scrollTo(0, 0)")
     screenshot(page, "settings")
     page.get_by_role("button", name="Unmute pablo").click()
     expect(page.locator("#muted-list li")).to_have_count(0)
