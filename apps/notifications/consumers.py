@@ -17,6 +17,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from . import metrics
 from .ratelimit import TokenBucket
 from .realtime import user_group
 from .reconcile import reconciler
@@ -101,12 +102,21 @@ class NotificationConsumer(AsyncWebsocketConsumer):
             reconciler().memberships_lost()
         await self.accept()
         reconciler().register(self)
+        metrics.gauge_add("websocket_connections", 1)
+        logger.info("websocket connected", extra={"event": "ws.connect", "user_id": self.user_id})
         # Anything committed between reading the start point and joining the group is in
         # the database, so replaying after joining leaves no gap at the seam.
         async with self._delivery:
             await self._replay(announce=after is not None)
 
     async def disconnect(self, code: int) -> None:
+        # Refused handshakes never registered, so they never counted.
+        if self in reconciler().connections:
+            metrics.gauge_add("websocket_connections", -1)
+            logger.info(
+                "websocket disconnected",
+                extra={"event": "ws.disconnect", "user_id": self.user_id, "code": code},
+            )
         reconciler().unregister(self)
         if self.group_name:
             try:

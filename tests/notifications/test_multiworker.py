@@ -49,6 +49,7 @@ def test_post_on_worker_a_reaches_every_connection_of_a_friend_on_worker_b(asgi_
         "id": notification.id,
         "created_at": frames[0]["created_at"],
         "data": post,
+        "group": {"key": notification.group_key, "count": 1},
     }
     assert notification.data == frames[0]["data"]
     assert quiet == [True, True]
