@@ -272,3 +272,21 @@ async def test_client_flooding_frames_is_closed_with_1008(settings):
 
     assert await ws.receive_json_from() == {"type": "error", "error": ERROR_FLOOD}
     assert await ws.receive_output() == {"type": "websocket.close", "code": CLOSE_FLOOD}
+
+
+async def test_open_connection_gauge_follows_connects_and_disconnects():
+    from django.contrib.auth.models import AnonymousUser
+
+    from apps.notifications import metrics
+
+    before = metrics.gauges()["websocket_connections"]
+    ws = await connect(await create_user())
+    opened = metrics.gauges()["websocket_connections"]
+    refused = WebsocketCommunicator(
+        with_user(NotificationConsumer.as_asgi(), AnonymousUser()), "/ws/notifications/"
+    )
+    await refused.connect()
+    await ws.disconnect()
+
+    assert opened == before + 1
+    assert metrics.gauges()["websocket_connections"] == before
