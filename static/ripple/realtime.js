@@ -80,6 +80,7 @@ export class RealtimeClient extends EventTarget {
     this.pingTimer = null;
     this.pongTimer = null;
     this.stopped = false;
+    this.listening = false;
   }
 
   async start() {

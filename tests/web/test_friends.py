@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from apps.friends.models import Friendship
-from apps.friends.services import friend_request_create
+from tests.factories import FriendRequestFactory
 from tests.web.conftest import browser_user, screenshot
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 def test_friend_request_sent_and_accepted_through_pages_with_live_toasts(visit):
     pablo, tito, sam = browser_user("pablo"), browser_user("tito"), browser_user("sam")
-    friend_request_create(from_user=sam, to_user=tito)
+    FriendRequestFactory(from_user=sam, to_user=tito)
     a, b = visit(pablo, path="/friends/"), visit(tito, path="/friends/")
     expect(b.page.locator("#incoming-list")).to_contain_text("sam")
 
