@@ -16,7 +16,6 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.test import Client
-from django.urls import Resolver404, resolve
 
 from apps.accounts.models import User
 from tests.factories import PASSWORD, TokenFactory, UserFactory, make_friends
@@ -37,23 +36,6 @@ SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 VIEWPORT = {"width": 1100, "height": 760}
 # Playwright's default 30 s would hide a hang; every wait in these tests is short.
 TIMEOUT_MS = 5000
-
-
-def _has_route(path: str) -> bool:
-    try:
-        resolve(path)
-    except Resolver404:
-        return False
-    return True
-
-
-# Notification preferences, muting and batching groups are a separate piece of work; the
-# tests that depend on them run as soon as its endpoints exist.
-needs_preferences = pytest.mark.skipif(
-    not (_has_route("/api/notification-preferences/") and _has_route("/api/muted-users/")),
-    reason="needs the notification preferences API (/api/notification-preferences/, "
-    "/api/muted-users/), not built yet",
-)
 
 
 def browser_user(username: str) -> User:

@@ -5,12 +5,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.conftest import needs_preferences, post_as, post_from, screenshot
+from tests.web.conftest import post_as, post_from, screenshot
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
-@needs_preferences
 def test_posts_missed_while_page_was_closed_show_grouped_with_right_badge(visit, pablo_and_tito):
     pablo, tito = pablo_and_tito
     a, b = visit(pablo), visit(tito)

@@ -3,12 +3,11 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.conftest import needs_preferences, post_from, screenshot
+from tests.web.conftest import post_from, screenshot
 
 pytestmark = [
     pytest.mark.services,
     pytest.mark.django_db(transaction=True),
-    needs_preferences,
 ]
 
 
