@@ -105,7 +105,7 @@ CSRF_COOKIE_SECURE = True
 STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", str(STATIC_ROOT)))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "apps.common.storage.StaticStorage"},
 }
 
 # --- Logging: one JSON object per line, uvicorn's own records included ---

@@ -191,3 +191,7 @@ def test_prod_settings_collect_static_files_as_the_image_build_does(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "staticfiles.json").exists()
+    # Imports inside modules point at hashed names too, so each module caches forever.
+    manifest = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]
+    feed = (tmp_path / manifest["ripple/feed.js"]).read_text()
+    assert Path(manifest["ripple/app.js"]).name in feed
