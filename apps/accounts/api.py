@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.common.pagination import NewestFirstCursorPagination
+from apps.common.throttling import WriteRateThrottle
 
 from .selectors import user_list
 from .serializers import UserRefSerializer
@@ -21,6 +22,8 @@ from .services import token_obtain, user_register
 
 
 class UserRegisterApi(APIView):
+    throttle_classes = [WriteRateThrottle]
+    throttle_scope = "auth"
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
@@ -45,6 +48,8 @@ class UserRegisterApi(APIView):
 
 
 class TokenObtainApi(APIView):
+    throttle_classes = [WriteRateThrottle]
+    throttle_scope = "auth"
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
@@ -77,6 +82,9 @@ class UserListApi(APIView):
 
     class Pagination(NewestFirstCursorPagination):
         ordering = ("username_lower", "id")
+
+    # Read only by the schema generator: this view's GET answers a page of this paginator.
+    pagination_class = Pagination
 
     @extend_schema(
         parameters=[

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from apps.accounts.models import User
 from apps.accounts.serializers import UserRefSerializer
 from apps.common.pagination import NewestFirstCursorPagination
+from apps.common.throttling import WriteRateThrottle
 
 from .models import TEXT_MAX_LENGTH, Message
 from .selectors import message_conversation
@@ -27,6 +28,11 @@ class MessageOutputSerializer(serializers.ModelSerializer):
 
 
 class MessageListCreateApi(APIView):
+    throttle_classes = [WriteRateThrottle]
+    throttle_scope = "messages"
+    # Read only by the schema generator: this view's GET answers a page of this paginator.
+    pagination_class = NewestFirstCursorPagination
+
     @extend_schema_serializer(component_name="MessageSendInput")
     class InputSerializer(serializers.Serializer):
         to = serializers.IntegerField(min_value=1)

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from apps.accounts.models import User
 from apps.accounts.serializers import UserRefSerializer
 from apps.common.pagination import NewestFirstCursorPagination
+from apps.common.throttling import WriteRateThrottle
 
 from .models import FriendRequest
 from .selectors import friend_list, friend_request_list
@@ -33,6 +34,11 @@ class FriendRequestOutputSerializer(serializers.ModelSerializer):
 
 
 class FriendRequestListCreateApi(APIView):
+    throttle_classes = [WriteRateThrottle]
+    throttle_scope = "friend_requests"
+    # Read only by the schema generator: this view's GET answers a page of this paginator.
+    pagination_class = NewestFirstCursorPagination
+
     @extend_schema_serializer(component_name="FriendRequestCreateInput")
     class InputSerializer(serializers.Serializer):
         to_user = serializers.IntegerField(min_value=1)
@@ -87,6 +93,9 @@ class FriendRequestDeclineApi(APIView):
 class FriendListApi(APIView):
     class Pagination(NewestFirstCursorPagination):
         ordering = ("username", "id")
+
+    # Read only by the schema generator: this view's GET answers a page of this paginator.
+    pagination_class = Pagination
 
     @extend_schema(responses={200: UserRefSerializer(many=True)})
     def get(self, request: Request) -> Response:

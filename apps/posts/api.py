@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.models import User
 from apps.common.pagination import NewestFirstCursorPagination
+from apps.common.throttling import WriteRateThrottle
 
 from .models import CONTENT_MAX_LENGTH, Post
 from .selectors import post_feed, post_get_visible, reply_list
@@ -19,6 +20,11 @@ CONTENT_BLANK = "This field may not be blank."
 
 
 class PostListCreateApi(APIView):
+    throttle_classes = [WriteRateThrottle]
+    throttle_scope = "posts"
+    # Read only by the schema generator: this view's GET answers a page of this paginator.
+    pagination_class = NewestFirstCursorPagination
+
     @extend_schema_serializer(component_name="PostCreateInput")
     class InputSerializer(serializers.Serializer):
         content = serializers.CharField(max_length=CONTENT_MAX_LENGTH, trim_whitespace=False)
@@ -84,6 +90,9 @@ class PostReplyListCreateApi(APIView):
 
     class Pagination(NewestFirstCursorPagination):
         ordering = ("created_at", "id")
+
+    # Read only by the schema generator: this view's GET answers a page of this paginator.
+    pagination_class = Pagination
 
     @extend_schema(responses={200: ReplySerializer(many=True)})
     def get(self, request: Request, post_id: int) -> Response:

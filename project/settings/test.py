@@ -3,6 +3,10 @@
 import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-not-secret")
+# API write limits high enough that neither the suite nor the workers it starts (they
+# inherit this environment) are ever throttled; throttle tests lower them per test.
+for _scope in ("POSTS", "FRIEND_REQUESTS", "MESSAGES", "AUTH"):
+    os.environ[f"RIPPLE_THROTTLE_{_scope}"] = "100000/min"
 
 from .base import *  # noqa: E402, F403
 
