@@ -32,7 +32,7 @@ run: migrate  ## serve HTTP + WebSocket on HOST:PORT (SQLite and in-memory layer
 	$(BIN)/python manage.py seed_demo
 	@echo "Ripple on http://$(HOST):$(PORT)/  (API docs: /api/docs/, WebSocket: /ws/notifications/)"
 	DJANGO_SETTINGS_MODULE=project.settings.dev $(BIN)/uvicorn project.asgi:application \
-		--host $(HOST) --port $(PORT) --ws-max-size 65536 --no-access-log
+		--host $(HOST) --port $(PORT) --ws-max-size 65536 --ws-per-message-deflate false --no-access-log
 
 serve:  ## production ASGI server: WORKERS processes (default: one per CPU) on HOST:PORT, settings from the environment
 	PATH="$(CURDIR)/$(BIN):$$PATH" DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-project.settings.prod} \

@@ -7,6 +7,7 @@ exec uvicorn project.asgi:application \
     --port "${PORT:-8000}" \
     --workers "${WORKERS:-1}" \
     --ws-max-size 65536 \
+    --ws-per-message-deflate false \
     --proxy-headers \
     --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
     --timeout-keep-alive 75 \

@@ -92,7 +92,8 @@ def start_worker(
     else:
         command = [sys.executable, "-m", "uvicorn", "project.asgi:application"]
         command += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
-        command += ["--ws-max-size", "65536", "--log-level", "warning"]
+        command += ["--ws-max-size", "65536", "--ws-per-message-deflate", "false"]
+        command += ["--log-level", "warning"]
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - a fixed command line built here
             command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT

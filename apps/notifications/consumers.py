@@ -13,6 +13,7 @@ import logging
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -72,6 +73,18 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         self._frames = TokenBucket(
             rate=settings.RIPPLE_WS_FRAMES_PER_SECOND, burst=settings.RIPPLE_WS_FRAME_BURST
         )
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch without its per-event thread hop to close stale DB connections.
+
+        Every database call here goes through database_sync_to_async, which closes stale
+        connections itself; the hop would queue each live push behind every other query of
+        the worker on the single database thread.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         user = self.scope.get("user")

@@ -41,9 +41,6 @@ MIDDLEWARE = [
     # Answers /healthz, /readyz and /metrics before the host check and the HTTPS redirect.
     "apps.common.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Below SecurityMiddleware, so its answers get the security headers too.
-    "apps.common.csp.ContentSecurityPolicyMiddleware",
-    "apps.common.body_limit.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -109,6 +106,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # It cannot deliver across processes, so every multi-worker deployment sets REDIS_URL.
 REDIS_URL = env("REDIS_URL", "")
 CHANNEL_LAYER_CAPACITY = env_int("CHANNEL_LAYER_CAPACITY", 100_000)
+CHANNEL_LAYER_MAX_CONNECTIONS = env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 1000)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -117,7 +115,14 @@ if REDIS_URL:
                 # redis-py 8 defaults to a 5 s socket timeout, which kills the layer's
                 # blocking receive on an idle connection; None keeps it waiting.
                 "hosts": [
-                    {"address": url, "socket_timeout": None, "socket_connect_timeout": 2}
+                    {
+                        "address": url,
+                        "socket_timeout": None,
+                        "socket_connect_timeout": 2,
+                        # redis-py refuses a 101st concurrent command by default, which
+                        # fails WebSocket handshakes during a burst of connects.
+                        "max_connections": CHANNEL_LAYER_MAX_CONNECTIONS,
+                    }
                     for url in REDIS_URL.split(",")
                 ],
                 # All consumers of one worker process share one Redis list, so the default
@@ -132,28 +137,6 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-# --- Cache: the API throttles count requests here ---
-# Local memory is per process, so with N workers a client gets N times each rate. With
-# Redis (REDIS_CACHE_URL, else the first REDIS_URL) every worker shares one count.
-REDIS_CACHE_URL = env("REDIS_CACHE_URL", "") or REDIS_URL.split(",")[0]
-if REDIS_CACHE_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_CACHE_URL,
-            "KEY_PREFIX": "ripple-cache",
-            # A dead Redis must not hold a request for long; the throttle then lets it by.
-            "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
-        }
-    }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-
-# --- Request size ---
-# The largest valid body (a 5,000-character post or message) is well under this;
-# RequestBodyLimitMiddleware answers 413 above it.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
-
 # --- REST framework ---
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -167,18 +150,6 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.common.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    # Writes a client may make, per user (per client IP for sign-up and login), with
-    # apps.common.throttling.WriteRateThrottle; over the rate the API answers 429.
-    "DEFAULT_THROTTLE_RATES": {
-        "posts": env("RIPPLE_THROTTLE_POSTS", "30/min"),
-        "friend_requests": env("RIPPLE_THROTTLE_FRIEND_REQUESTS", "20/min"),
-        "messages": env("RIPPLE_THROTTLE_MESSAGES", "60/min"),
-        "auth": env("RIPPLE_THROTTLE_AUTH", "10/min"),
-    },
-    # The client IP is REMOTE_ADDR, which uvicorn --proxy-headers sets from the trusted
-    # proxy's X-Forwarded-For; DRF must not read that header again, or a client could
-    # pick its own throttle key by sending one.
-    "NUM_PROXIES": 0,
 }
 
 SPECTACULAR_SETTINGS = {

@@ -11,7 +11,14 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import CHANNEL_LAYER_CAPACITY, LOGGING, REDIS_URL, SECRET_KEY, STATIC_ROOT
+from .base import (
+    CHANNEL_LAYER_CAPACITY,
+    CHANNEL_LAYER_MAX_CONNECTIONS,
+    LOGGING,
+    REDIS_URL,
+    SECRET_KEY,
+    STATIC_ROOT,
+)
 from .env import database_from_url, env, env_bool, env_int, env_list
 
 DEBUG = False
@@ -55,6 +62,7 @@ def _sentinel_hosts() -> list[dict[str, Any]]:
         # As in base.py: no read timeout, or the layer's blocking receive dies when idle.
         "socket_timeout": None,
         "socket_connect_timeout": 2,
+        "max_connections": CHANNEL_LAYER_MAX_CONNECTIONS,
         "db": env_int("REDIS_SENTINEL_DB", 0),
     }
     if password := env("REDIS_PASSWORD", ""):
@@ -100,14 +108,6 @@ SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
-# Django's defaults, pinned here so that no change of default weakens production. The CSRF
-# cookie stays readable by the pages' script, which sends it back as X-CSRFToken.
-SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SAMESITE = "Lax"
-CSRF_COOKIE_SAMESITE = "Lax"
-X_FRAME_OPTIONS = "DENY"
-SECURE_REFERRER_POLICY = "same-origin"
-SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 # --- Static files: collected into the image, served by WhiteNoise with far-future caching ---
 STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", str(STATIC_ROOT)))
