@@ -41,6 +41,9 @@ MIDDLEWARE = [
     # Answers /healthz, /readyz and /metrics before the host check and the HTTPS redirect.
     "apps.common.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Below SecurityMiddleware, so its answers get the security headers too.
+    "apps.common.csp.ContentSecurityPolicyMiddleware",
+    "apps.common.body_limit.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -137,6 +140,28 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# --- Cache: the API throttles count requests here ---
+# Local memory is per process, so with N workers a client gets N times each rate. With
+# Redis (REDIS_CACHE_URL, else the first REDIS_URL) every worker shares one count.
+REDIS_CACHE_URL = env("REDIS_CACHE_URL", "") or REDIS_URL.split(",")[0]
+if REDIS_CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_CACHE_URL,
+            "KEY_PREFIX": "ripple-cache",
+            # A dead Redis must not hold a request for long; the throttle then lets it by.
+            "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Request size ---
+# The largest valid body (a 5,000-character post or message) is well under this;
+# RequestBodyLimitMiddleware answers 413 above it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+
 # --- REST framework ---
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -150,6 +175,18 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.common.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Writes a client may make, per user (per client IP for sign-up and login), with
+    # apps.common.throttling.WriteRateThrottle; over the rate the API answers 429.
+    "DEFAULT_THROTTLE_RATES": {
+        "posts": env("RIPPLE_THROTTLE_POSTS", "30/min"),
+        "friend_requests": env("RIPPLE_THROTTLE_FRIEND_REQUESTS", "20/min"),
+        "messages": env("RIPPLE_THROTTLE_MESSAGES", "60/min"),
+        "auth": env("RIPPLE_THROTTLE_AUTH", "10/min"),
+    },
+    # The client IP is REMOTE_ADDR, which uvicorn --proxy-headers sets from the trusted
+    # proxy's X-Forwarded-For; DRF must not read that header again, or a client could
+    # pick its own throttle key by sending one.
+    "NUM_PROXIES": 0,
 }
 
 SPECTACULAR_SETTINGS = {
