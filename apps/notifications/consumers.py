@@ -48,7 +48,8 @@ _latest_id = database_sync_to_async(notification_latest_id)
 def _parse_after(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, str) and value.isdigit() and len(value) < 19:
+    # isascii: str.isdigit() is also true for digits such as "²" that int() refuses.
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
         value = int(value)
     if isinstance(value, int) and 0 <= value < 2**63:
         return value
@@ -122,20 +123,37 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         async with self._delivery:
             await self._replay(announce=after is not None)
 
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # Also when a handler raised and disconnect() never ran: a forgotten connection
+            # would keep costing reconcile queries, count against the per-user limit and
+            # keep receiving pushes nobody reads.
+            await self._leave(code=None)
+
     async def disconnect(self, code: int) -> None:
-        # Refused handshakes never registered, so they never counted.
-        if self in reconciler().connections:
-            metrics.gauge_add("websocket_connections", -1)
-            logger.info(
-                "websocket disconnected",
-                extra={"event": "ws.disconnect", "user_id": self.user_id, "code": code},
-            )
-        reconciler().unregister(self)
-        if self.group_name:
+        await self._leave(code=code)
+
+    async def _leave(self, *, code: int | None) -> None:
+        self._forget(code=code)
+        group, self.group_name = self.group_name, None
+        if group:
             try:
-                await self.channel_layer.group_discard(self.group_name, self.channel_name)
+                await self.channel_layer.group_discard(group, self.channel_name)
             except Exception:
                 logger.warning("group_discard failed for user %s", self.user_id, exc_info=True)
+
+    def _forget(self, *, code: int | None) -> None:
+        # Refused handshakes never registered, so they never counted.
+        if self not in reconciler().connections:
+            return
+        reconciler().unregister(self)
+        metrics.gauge_add("websocket_connections", -1)
+        logger.info(
+            "websocket disconnected",
+            extra={"event": "ws.disconnect", "user_id": self.user_id, "code": code},
+        )
 
     async def catch_up(self) -> None:
         """Send whatever is stored beyond `last_id` (called by the reconciler)."""
@@ -155,7 +173,7 @@ class NotificationConsumer(AsyncWebsocketConsumer):
             return
         try:
             message = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
             message = None
         if not isinstance(message, dict):
             await self._send_error(ERROR_JSON)

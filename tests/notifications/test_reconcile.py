@@ -71,3 +71,18 @@ async def test_disconnected_connection_is_forgotten():
     await ws.disconnect()
 
     assert not reconciler().connections
+
+
+async def test_connection_whose_handler_crashed_is_forgotten(monkeypatch):
+    async def broken(self, raw_after):
+        raise RuntimeError("handler bug")
+
+    monkeypatch.setattr(NotificationConsumer, "_handle_sync", broken)
+    ws = await connect(await create_user())
+    assert len(reconciler().connections) == 1
+
+    await ws.send_json_to({"type": "sync", "after": 0})
+    with pytest.raises(RuntimeError):
+        await ws.wait(timeout=2)
+
+    assert not reconciler().connections

@@ -6,10 +6,9 @@ error frame, a pong or a `synced`, or close the socket with 1009 (too big); floo
 it with 1008. The socket keeps working after every answered frame, and a real worker keeps
 serving everyone after a batch of them sent over real sockets.
 
-Two inputs still crash the consumer instead of getting an error frame, and a crashed
-socket is never forgotten; see the strict xfail tests at the end. The strategies leave
-those inputs out until apps/notifications/consumers.py handles them; the real worker gets
-them anyway, and must keep serving.
+JSON nested thousands deep and non-ASCII digits in `after` once crashed the consumer, and
+a crashed socket was never forgotten: the strategies include them, and the tests at the
+end pin each one.
 """
 
 import asyncio
@@ -37,7 +36,6 @@ from apps.notifications.consumers import (
     MAX_FRAME_BYTES,
     NotificationConsumer,
 )
-from apps.notifications.reconcile import reconciler
 from tests.conftest import with_user
 from tests.factories import UserFactory, make_friends
 from tests.wsclient import ahttp_json, recv_json, ws_connect
@@ -45,15 +43,8 @@ from tests.wsclient import ahttp_json, recv_json, ws_connect
 ERRORS = {ERROR_AFTER, ERROR_BINARY, ERROR_JSON, ERROR_UNKNOWN_TYPE}
 PATH = "/ws/notifications/"
 
-# Nesting deeper than about the interpreter's recursion limit crashes the consumer
-# (RecursionError from json.loads); see test_deeply_nested_json_gets_an_error_frame.
-SAFE_DEPTH = sys.getrecursionlimit() // 3
-
-
-def _no_unicode_digits(value: object) -> bool:
-    # str.isdigit() is true for "²", which int() rejects: the consumer crashes on it; see
-    # test_sync_after_a_unicode_digit_gets_an_error_frame.
-    return not (isinstance(value, str) and value.isdigit() and not value.isascii())
+# Past the interpreter's recursion limit, json.loads raises RecursionError.
+MAX_DEPTH = sys.getrecursionlimit() * 5
 
 
 json_leaves = (
@@ -73,7 +64,8 @@ json_values = st.recursive(
 # The right keys with wrong (or right) types.
 messages = st.fixed_dictionaries(
     {"type": st.sampled_from(["ping", "sync", "PING", "", "shout"]) | json_leaves},
-    optional={"after": json_values.filter(_no_unicode_digits), "extra": json_values},
+    # "²" and "١٢" are digits to str.isdigit() but not to int().
+    optional={"after": st.sampled_from(["²", "١٢", "7"]) | json_values, "extra": json_values},
 )
 
 
@@ -93,7 +85,7 @@ text_frames = st.one_of(
     st.text(max_size=300),
     json_values.map(json.dumps),
     messages.map(json.dumps),
-    st.builds(_nested, st.integers(1, SAFE_DEPTH), st.sampled_from("[{")),
+    st.builds(_nested, st.integers(1, MAX_DEPTH), st.sampled_from("[{")),
     st.integers(MAX_FRAME_BYTES - 32, MAX_FRAME_BYTES + 32).map(_padded_ping),
     st.text(min_size=1, max_size=4).map(lambda s: s * (MAX_FRAME_BYTES // len(s.encode()))),
 )
@@ -204,8 +196,7 @@ async def _send_batch(ws_url: str, key: str, batch: list[dict]) -> int | None:
 
 
 async def _send_known_crashers(ws_url: str, key: str) -> None:
-    """The frames of the xfail tests below: today each kills its socket (uvicorn closes it
-    with 1011); the worker must survive them."""
+    """Frames that once crashed the consumer (see the tests at the end)."""
     for frame in (_nested(5000, "["), '{"type":"sync","after":"²"}'):
         ws = await ws_connect(ws_url, key)
         await ws.send(frame)
@@ -245,7 +236,7 @@ async def _still_serving(worker, author_key: str, reader_key: str) -> bool:
     )
 
 
-# --- Known crashes: strict xfails, to flip when the consumer is fixed --------------------
+# --- Inputs that once crashed the consumer --------------------------------------------
 
 
 async def _answer_to(member, text: str, query: str = "") -> dict:
@@ -259,26 +250,11 @@ async def _answer_to(member, text: str, query: str = "") -> dict:
             await ws.send_to(text_data=text)
         return json.loads((await ws.receive_output(timeout=2))["text"])
     finally:
-        try:
-            await ws.disconnect()
-        finally:
-            await _forget_crashed_connections()
-
-
-async def _forget_crashed_connections() -> None:
-    """A crashed consumer never unregisters (see the xfail test on the socket limit): drop
-    it, so its reconciler stops querying the database after this test."""
-    reconciler().connections.clear()
-    await database_sync_to_async(lambda: connection.close())()
+        await ws.disconnect()
+        await database_sync_to_async(lambda: connection.close())()
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    strict=True,
-    raises=RecursionError,
-    reason="consumers.py catches only ValueError around json.loads: deep nesting raises "
-    "RecursionError, the consumer crashes and the socket closes with 1011",
-)
 @pytest.mark.parametrize("opener", ["[", "{"])
 async def test_deeply_nested_json_gets_an_error_frame(member, opener):
     answer = await _answer_to(member, _nested(5000, opener))
@@ -287,12 +263,6 @@ async def test_deeply_nested_json_gets_an_error_frame(member, opener):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="consumers._parse_after trusts str.isdigit(), which is true for '²' that int() "
-    "rejects: the ValueError crashes the consumer",
-)
 async def test_sync_after_a_unicode_digit_gets_an_error_frame(member):
     answer = await _answer_to(member, json.dumps({"type": "sync", "after": "²"}))
 
@@ -300,7 +270,6 @@ async def test_sync_after_a_unicode_digit_gets_an_error_frame(member):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="as above, for ?after= on connect")
 async def test_connect_with_a_unicode_digit_after_is_closed_4400(member):
     answer = await _answer_to(member, "", query="after=%C2%B2")
 
@@ -309,20 +278,15 @@ async def test_connect_with_a_unicode_digit_after_is_closed_4400(member):
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    strict=True,
-    reason="a consumer that crashes never runs disconnect(), so the reconciler keeps it: it "
-    "counts against RIPPLE_WS_MAX_CONNECTIONS_PER_USER until the worker restarts",
-)
-def test_crashed_sockets_do_not_count_against_the_per_user_limit(asgi_workers):
+def test_sockets_that_got_hostile_frames_free_their_slot_when_closed(asgi_workers):
     key = Token.objects.create(user=UserFactory()).key
 
     async def crash_then_connect(ws_url: str) -> dict:
         for _ in range(3):
             ws = await ws_connect(ws_url, key)
             await ws.send(_nested(5000, "["))
-            with contextlib.suppress(ConnectionClosed, TimeoutError):
-                await recv_json(ws, timeout=5)
+            assert (await recv_json(ws, timeout=5))["error"] == ERROR_JSON
+            await ws.close()
         ws = await ws_connect(ws_url, key)
         await ws.send('{"type":"ping"}')
         try:
