@@ -2,10 +2,13 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.accounts.forms import LoginForm
+from apps.common.converters import IdConverter
+
+register_converter(IdConverter, "id")
 
 api_patterns = [
     path("", include("apps.accounts.urls")),
@@ -25,5 +28,6 @@ urlpatterns = [
     path("", include("apps.web.urls")),
 ]
 
+handler400 = "apps.common.views.bad_request"
 handler404 = "apps.common.views.not_found"
 handler500 = "apps.common.views.server_error"

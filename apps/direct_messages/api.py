@@ -16,6 +16,7 @@ from .selectors import message_conversation
 from .services import message_send
 
 UNKNOWN_USER = "No user with this id."
+MAX_ID = 2**63 - 1
 
 
 class MessageOutputSerializer(serializers.ModelSerializer):
@@ -47,7 +48,7 @@ class MessageListCreateApi(APIView):
     class FilterSerializer(serializers.Serializer):
         def get_fields(self) -> dict[str, serializers.Field]:
             # "with" is a Python keyword, so it cannot be declared as a class attribute.
-            return {"with": serializers.IntegerField(min_value=1)}
+            return {"with": serializers.IntegerField(min_value=1, max_value=MAX_ID)}
 
     @extend_schema(
         parameters=[OpenApiParameter("with", int, required=True)],

@@ -15,15 +15,15 @@ app_name = "friends"
 urlpatterns = [
     path("friend-requests/", FriendRequestListCreateApi.as_view(), name="requests"),
     path(
-        "friend-requests/<int:request_id>/accept/",
+        "friend-requests/<id:request_id>/accept/",
         FriendRequestAcceptApi.as_view(),
         name="request-accept",
     ),
     path(
-        "friend-requests/<int:request_id>/decline/",
+        "friend-requests/<id:request_id>/decline/",
         FriendRequestDeclineApi.as_view(),
         name="request-decline",
     ),
     path("friends/", FriendListApi.as_view(), name="list"),
-    path("friends/<int:user_id>/", FriendDeleteApi.as_view(), name="delete"),
+    path("friends/<id:user_id>/", FriendDeleteApi.as_view(), name="delete"),
 ]

@@ -3,6 +3,7 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
+    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_serializer,
     inline_serializer,
@@ -54,6 +55,9 @@ class GroupedFlagSerializer(serializers.Serializer):
 
 
 class NotificationListApi(APIView):
+    # For the schema: the list is a cursor page.
+    pagination_class = InboxPagination
+
     @extend_schema(
         parameters=[
             OpenApiParameter("unread", OpenApiTypes.BOOL),
@@ -80,7 +84,14 @@ class NotificationListApi(APIView):
                 description="One entry per batch of rapid posts (NotificationGroup items).",
             ),
         ],
-        responses={200: NotificationSerializer(many=True)},
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="InboxItem",
+                serializers=[NotificationSerializer, NotificationGroupSerializer],
+                resource_type_field_name=None,
+                many=True,
+            )
+        },
     )
     def get(self, request: Request) -> Response:
         flags = GroupedFlagSerializer(data=request.query_params)

@@ -111,6 +111,9 @@ class MutedUserOutputSerializer(serializers.ModelSerializer):
 
 
 class MutedUserListCreateApi(APIView):
+    # For the schema: the list is a cursor page.
+    pagination_class = NewestFirstCursorPagination
+
     @extend_schema_serializer(component_name="MutedUserCreateInput")
     class InputSerializer(serializers.Serializer):
         user = serializers.IntegerField(min_value=1)

@@ -1,9 +1,13 @@
 """Query-parameter filters for the inbox."""
 
+from datetime import UTC, datetime
+
 import django_filters
 from django.db.models import QuerySet
 
 from .models import Notification
+
+MAX_ID = 2**63 - 1
 
 
 class TypeInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
@@ -13,16 +17,28 @@ class TypeInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
         return qs.filter(type__in=value) if value else qs
 
 
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """ISO 8601 with any offset Python accepts, compared in UTC.
+
+    PostgreSQL refuses offsets beyond ±15:59, which Python allows up to ±23:59.
+    """
+
+    def filter(self, qs: QuerySet, value: datetime | None) -> QuerySet:
+        return super().filter(qs, value.astimezone(UTC) if value else value)
+
+
 class NotificationFilter(django_filters.FilterSet):
     # A choice rather than BooleanFilter, which quietly ignores values it cannot parse.
     unread = django_filters.ChoiceFilter(
         choices=[("true", "true"), ("false", "false")], method="filter_unread"
     )
     type = TypeInFilter(choices=Notification.Type.choices)
-    actor = django_filters.NumberFilter(field_name="actor_id", min_value=1)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gt")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    after = django_filters.NumberFilter(field_name="id", lookup_expr="gt", min_value=0)
+    actor = django_filters.NumberFilter(field_name="actor_id", min_value=1, max_value=MAX_ID)
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gt")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    after = django_filters.NumberFilter(
+        field_name="id", lookup_expr="gt", min_value=0, max_value=MAX_ID
+    )
 
     class Meta:
         model = Notification

@@ -19,17 +19,17 @@ urlpatterns = [
     path("notifications/unread-count/", NotificationUnreadCountApi.as_view(), name="unread-count"),
     path("notifications/read-all/", NotificationMarkAllReadApi.as_view(), name="mark-all-read"),
     path(
-        "notifications/<int:notification_id>/read/",
+        "notifications/<id:notification_id>/read/",
         NotificationMarkReadApi.as_view(),
         name="mark-read",
     ),
     path(
-        "notifications/<int:notification_id>/unread/",
+        "notifications/<id:notification_id>/unread/",
         NotificationMarkUnreadApi.as_view(),
         name="mark-unread",
     ),
-    path("notifications/<int:notification_id>/", NotificationDismissApi.as_view(), name="dismiss"),
+    path("notifications/<id:notification_id>/", NotificationDismissApi.as_view(), name="dismiss"),
     path("notification-preferences/", NotificationPreferenceApi.as_view(), name="preferences"),
     path("muted-users/", MutedUserListCreateApi.as_view(), name="muted-users"),
-    path("muted-users/<int:user_id>/", MutedUserDeleteApi.as_view(), name="muted-user-delete"),
+    path("muted-users/<id:user_id>/", MutedUserDeleteApi.as_view(), name="muted-user-delete"),
 ]

@@ -8,7 +8,7 @@ app_name = "posts"
 
 urlpatterns = [
     path("posts/", PostListCreateApi.as_view(), name="list"),
-    path("posts/<int:post_id>/", PostDetailApi.as_view(), name="detail"),
-    path("posts/<int:post_id>/like/", PostLikeApi.as_view(), name="like"),
-    path("posts/<int:post_id>/replies/", PostReplyListCreateApi.as_view(), name="replies"),
+    path("posts/<id:post_id>/", PostDetailApi.as_view(), name="detail"),
+    path("posts/<id:post_id>/like/", PostLikeApi.as_view(), name="like"),
+    path("posts/<id:post_id>/replies/", PostReplyListCreateApi.as_view(), name="replies"),
 ]

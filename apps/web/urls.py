@@ -8,7 +8,7 @@ app_name = "web"
 
 urlpatterns = [
     path("", views.feed, name="feed"),
-    path("posts/<int:post_id>/", views.post_detail, name="post"),
+    path("posts/<id:post_id>/", views.post_detail, name="post"),
     path("inbox/", views.inbox, name="inbox"),
     path("settings/notifications/", views.notification_settings, name="settings"),
     path("friends/", views.friends, name="friends"),
