@@ -57,8 +57,13 @@ class Friendship(models.Model):
     this and do not re-derive it.
     """
 
+    # The unique (user, friend) index serves lookups by user; a second one would only
+    # slow the fan-out's batch update, which touches a row per friend.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="friendships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="friendships",
+        db_index=False,
     )
     friend = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="friends"

@@ -93,8 +93,7 @@ class NotificationConsumer(AsyncWebsocketConsumer):
             await self.close()
             return
         self.user_id: int = user.pk
-        open_here = sum(1 for c in reconciler().connections if c.user_id == self.user_id)
-        if open_here >= settings.RIPPLE_WS_MAX_CONNECTIONS_PER_USER:
+        if reconciler().open_for(self.user_id) >= settings.RIPPLE_WS_MAX_CONNECTIONS_PER_USER:
             await self.accept()
             await self._send_error(ERROR_TOO_MANY)
             await self.close(code=CLOSE_TOO_MANY)

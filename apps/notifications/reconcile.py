@@ -43,19 +43,30 @@ class Reconciler:
 
     def __init__(self) -> None:
         self.connections: set[Connection] = set()
+        self._per_user: dict[int, int] = {}
         self._behind: dict[Connection, int] = {}
         self._server_ids: list[str] | None = None
         self._memberships_refreshed_at = 0.0
         self._task: asyncio.Task | None = None
 
     def register(self, connection: Connection) -> None:
+        if connection not in self.connections:
+            self._per_user[connection.user_id] = self.open_for(connection.user_id) + 1
         self.connections.add(connection)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     def unregister(self, connection: Connection) -> None:
+        if connection in self.connections:
+            remaining = self._per_user.pop(connection.user_id, 1) - 1
+            if remaining:
+                self._per_user[connection.user_id] = remaining
         self.connections.discard(connection)
         self._behind.pop(connection, None)
+
+    def open_for(self, user_id: int) -> int:
+        """How many of the user's sockets this worker holds."""
+        return self._per_user.get(user_id, 0)
 
     def memberships_lost(self) -> None:
         """A group_add failed: re-add every membership as soon as Redis answers."""

@@ -86,3 +86,17 @@ async def test_connection_whose_handler_crashed_is_forgotten(monkeypatch):
         await ws.wait(timeout=2)
 
     assert not reconciler().connections
+
+
+async def test_reconciler_counts_each_users_open_connections():
+    alice, bob = await create_user(), await create_user()
+    first, second, other = await connect(alice), await connect(alice), await connect(bob)
+
+    counts = (reconciler().open_for(alice.id), reconciler().open_for(bob.id))
+    await first.disconnect()
+
+    assert counts == (2, 1)
+    assert reconciler().open_for(alice.id) == 1
+    await second.disconnect()
+    await other.disconnect()
+    assert reconciler().open_for(alice.id) == 0

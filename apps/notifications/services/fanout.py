@@ -17,7 +17,7 @@ from .. import metrics
 from ..models import MutedUser, Notification, NotificationPreference
 from ..realtime import created_event
 from ..selectors import notification_latest_ids_for_friends_of
-from ..serializers import notification_frame
+from ..serializers import format_datetime, notification_frame
 from .delivery import lock_notification_ids, push_on_commit, to_json
 
 NOTIFICATIONS = Notification._meta.db_table
@@ -40,6 +40,7 @@ def notifications_create_for_post(*, post: Post) -> int:
     previous = notification_latest_ids_for_friends_of(user_id=post.author_id)
     _advance_batches(post=post, now_ms=int(created_at.timestamp() * 1000))
     rows = _insert_rows(post=post, data=data, created_at=created_at)
+    created_text = format_datetime(created_at)  # once, not once per recipient
     pushes = [
         (
             recipient_id,
@@ -47,7 +48,7 @@ def notifications_create_for_post(*, post: Post) -> int:
                 frame=notification_frame(
                     notification_id=notification_id,
                     type=Notification.Type.NEW_POST,
-                    created_at=created_at,
+                    created_at=created_text,
                     data=data,
                     group_key=group_key,
                     group_count=group_count,
