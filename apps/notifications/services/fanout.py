@@ -4,6 +4,7 @@ Preferences, mutes, muted post types and batching are all applied inside the SQL
 statement count does not depend on the number of friends or on their settings.
 """
 
+from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
@@ -15,10 +16,11 @@ from apps.posts.serializers import PostSerializer
 
 from .. import metrics
 from ..models import MutedUser, Notification, NotificationPreference
-from ..realtime import created_event
+from ..realtime import Push, created_event
 from ..selectors import notification_latest_ids_for_friends_of
 from ..serializers import format_datetime, notification_frame
-from .delivery import lock_notification_ids, push_on_commit, to_json
+from . import delivery
+from .delivery import lock_notification_ids, to_json
 
 NOTIFICATIONS = Notification._meta.db_table
 FRIENDSHIPS = Friendship._meta.db_table
@@ -40,8 +42,22 @@ def notifications_create_for_post(*, post: Post) -> int:
     previous = notification_latest_ids_for_friends_of(user_id=post.author_id)
     _advance_batches(post=post, now_ms=int(created_at.timestamp() * 1000))
     rows = _insert_rows(post=post, data=data, created_at=created_at)
+    # The events are built after commit: the id lock is held until then, so everything
+    # not needed to write the rows stays out of the transaction.
+    transaction.on_commit(
+        lambda: delivery.push(
+            _events(rows=rows, data=data, created_at=created_at, previous=previous)
+        )
+    )
+    metrics.incr("notifications_stored", len(rows))
+    return len(rows)
+
+
+def _events(
+    *, rows: list[tuple], data: dict, created_at: datetime, previous: dict[int, int]
+) -> list[Push]:
     created_text = format_datetime(created_at)  # once, not once per recipient
-    pushes = [
+    return [
         (
             recipient_id,
             created_event(
@@ -59,9 +75,6 @@ def notifications_create_for_post(*, post: Post) -> int:
         for notification_id, recipient_id, pushed, group_key, group_count in rows
         if pushed
     ]
-    push_on_commit(pushes)
-    metrics.incr("notifications_stored", len(rows))
-    return len(rows)
 
 
 def _eligible(friend: str, post: Post) -> tuple[str, list[Any]]:
