@@ -38,18 +38,10 @@ serve:  ## production ASGI server: WORKERS processes (default: one per CPU) on H
 	PATH="$(CURDIR)/$(BIN):$$PATH" DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-project.settings.prod} \
 		HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) docker/serve.sh
 
-# The browser tests (tests/web) drive Debian's chromium: installed here when it is missing and
-# apt-get can (as root); otherwise a note, and those tests skip (under CI=true they fail).
+# Browser tests and the compose-file check need Debian's chromium and a compose client:
+# scripts/ensure-test-tools.sh installs them when missing and it can (as root).
 test: install  ## run the whole test suite (PostgreSQL when DATABASE_URL is set, else SQLite)
-	@if [ ! -x /usr/bin/chromium ]; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "Installing chromium for the browser tests"; \
-			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
-				>/dev/null 2>&1 || echo "note: could not install chromium; browser tests will skip"; \
-		else \
-			echo "note: no /usr/bin/chromium; browser tests will skip (apt-get install chromium)"; \
-		fi; \
-	fi
+	@scripts/ensure-test-tools.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
