@@ -474,8 +474,8 @@ def _memory_table(results: list[_ModeResult]) -> Table:
     table.notes += [
         "Before: after one warm-up socket; after: all sockets open, worker A has also "
         "served the 1,000-friend post (worker B only received its pushes).",
-        "The client offers permessage-deflate, as browsers do, and uvicorn accepts it: each "
-        "socket then holds zlib state on the server.",
+        "The client offers permessage-deflate, as browsers do; the workers run with "
+        "--ws-per-message-deflate false, so no socket holds zlib state on the server.",
     ]
     return table
 
