@@ -12,6 +12,8 @@ import django
 
 def main(argv: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings.dev")
+    # Request logs of the in-process measurements would bury the tables.
+    os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
     missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
     if missing or not os.environ["DATABASE_URL"].startswith("postgres"):
         print(

@@ -4,8 +4,9 @@ Two uvicorn workers share PostgreSQL and a private redis-server. Friends of an a
 WebSockets split over both workers. The author posts while Redis is up (the live baseline),
 while it is stopped (delivery comes from the database through each worker's reconciler),
 and right after it is started again (the first posts after a restart find the groups gone
-until the reconciler re-adds them). Latency is measured from the moment each POST returned
-to the moment each socket received its frame.
+until the reconciler re-adds them). Latency runs from the moment each POST was sent to the
+moment each socket received its frame (the push runs inside the request, after commit, so
+live frames can arrive before the response does).
 """
 
 import asyncio
@@ -87,10 +88,11 @@ async def _read(ws, arrivals: dict[int, list[float]]) -> None:
 
 
 async def _post_phase(worker, key: str, arrivals: dict[int, list[float]]) -> list[float]:
-    """Post a few times; returns every socket's delay (ms) after each POST returned."""
-    returned: list[tuple[float, int]] = []
+    """Post a few times; returns every socket's delay (ms) after each POST was sent."""
+    sent: list[float] = []
     before = set(arrivals)
     for index in range(POSTS_PER_PHASE):
+        sent.append(time.time())
         status, _ = await asyncio.to_thread(
             http_json,
             "POST",
@@ -99,7 +101,6 @@ async def _post_phase(worker, key: str, arrivals: dict[int, list[float]]) -> lis
             {"content": f"recovery {index}", "type": "thoughts"},
         )
         assert status == 201, status
-        returned.append((time.time(), index))
         await asyncio.sleep(POST_INTERVAL)
     deadline = time.time() + 15
     while time.time() < deadline:
@@ -111,7 +112,7 @@ async def _post_phase(worker, key: str, arrivals: dict[int, list[float]]) -> lis
     new_ids = sorted(i for i in arrivals if i not in before)
     delays = []
     for position, notification_id in enumerate(new_ids):
-        posted_at = returned[min(position // FRIENDS, len(returned) - 1)][0]
+        posted_at = sent[min(position // FRIENDS, len(sent) - 1)]
         delays += [(arrived - posted_at) * 1000 for arrived in arrivals[notification_id]]
     missing = POSTS_PER_PHASE * FRIENDS - len(new_ids)
     assert missing == 0, f"{missing} notifications never arrived"
