@@ -20,20 +20,35 @@ class Notification(models.Model):
         FRIEND_ACCEPTED = "friend_accepted", "Friend accepted"
         NEW_MESSAGE = "new_message", "New message"
 
+    # No database-level foreign keys on this table: PostgreSQL checks each one per row at
+    # COMMIT (Django makes them deferred), locking every referenced user row; at 10,000
+    # recipients that was half the fan-out's time. The fan-out takes its ids from the
+    # friendship table, which does keep its constraints, and deletes still cascade here
+    # because Django's collector, not the database, performs on_delete.
     # The composite indexes below lead with the recipient, so the FK needs none of its own.
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="notifications",
         db_index=False,
+        db_constraint=False,
     )
     # Not indexed: only rare moderation work filters by actor.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     type = models.CharField(max_length=32, choices=Type.choices)
     post = models.ForeignKey(
-        "posts.Post", on_delete=models.CASCADE, null=True, blank=True, db_index=False
+        "posts.Post",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        db_index=False,
+        db_constraint=False,
     )
     # The exact `data` object that was pushed over the WebSocket for this id.
     data = models.JSONField()
