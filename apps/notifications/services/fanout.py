@@ -145,4 +145,5 @@ def _insert_rows(*, post: Post, data: dict, created_at: Any) -> list[tuple]:
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
-        return [(i, r, bool(p), k, c) for i, r, p, k, c in cursor.fetchall()]
+        # `pushed` comes back as 0 or 1 from SQLite; callers only test its truth.
+        return cursor.fetchall()
