@@ -78,6 +78,23 @@ def with_user(app, user):
     return wrapped
 
 
+def use_workers_layer(settings, pool) -> None:
+    """Point this test process's channel layer at the workers' Redis and prefix, so services
+    called here push to sockets held by the workers."""
+    from channels.layers import channel_layers
+
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "apps.notifications.layers.RippleRedisChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": pool.env["REDIS_URL"], "socket_timeout": None}],
+                "prefix": pool.env["CHANNEL_LAYER_PREFIX"],
+            },
+        }
+    }
+    channel_layers.backends.clear()
+
+
 @pytest.fixture
 def asgi_workers(request):
     """Start real uvicorn worker processes against this test run's database and Redis.

@@ -91,13 +91,16 @@ def standalone_group_key(notification_id: int) -> str:
     return f"n{notification_id}"
 
 
+BATCH_WINDOW_MAX_SECONDS = 3600
+
+
 class NotificationPreference(models.Model):
     """A user's notification settings; a missing row means every default below.
 
     One column per switch (rather than a JSON blob) so the fan-out's SQL can read them.
     """
 
-    BATCH_WINDOW_MAX = 3600
+    BATCH_WINDOW_MAX = BATCH_WINDOW_MAX_SECONDS
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -120,7 +123,8 @@ class NotificationPreference(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(batch_window_seconds__lte=3600), name="preference_batch_window_max"
+                condition=Q(batch_window_seconds__lte=BATCH_WINDOW_MAX_SECONDS),
+                name="preference_batch_window_max",
             ),
         ]
 

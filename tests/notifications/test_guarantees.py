@@ -16,6 +16,7 @@ from websockets.exceptions import ConnectionClosed
 
 from apps.notifications.models import Notification
 from apps.posts.services import post_create
+from tests.conftest import use_workers_layer
 from tests.factories import UserFactory, make_friends
 from tests.wsclient import http_json, recv_json, recv_nothing, ws_connect
 
@@ -181,30 +182,12 @@ def test_rolled_back_post_stores_and_pushes_nothing(asgi_workers, pair, settings
         return nothing, frame
 
     with asgi_workers(1) as pool:
-        _use_worker_layer(settings, pool)
+        use_workers_layer(settings, pool)
         nothing, frame = asyncio.run(scenario(pool.workers[0]))
 
     assert nothing
     assert frame["data"]["content"] == "kept"
     assert Notification.objects.filter(recipient=friend).count() == 1
-
-
-def _use_worker_layer(settings, pool) -> None:
-    """Point this process's channel layer at the workers' Redis and prefix."""
-    from channels.layers import channel_layers
-
-    env = pool.env
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "apps.notifications.layers.RippleRedisChannelLayer",
-            "CONFIG": {
-                "hosts": [{"address": env["REDIS_URL"], "socket_timeout": None}],
-                "prefix": env["CHANNEL_LAYER_PREFIX"],
-                "capacity": 1000,
-            },
-        }
-    }
-    channel_layers.backends.clear()
 
 
 def _rolled_back_post(author) -> None:

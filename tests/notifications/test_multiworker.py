@@ -8,6 +8,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from apps.notifications.models import Notification
+from tests.conftest import use_workers_layer
 from tests.factories import UserFactory, make_friends
 from tests.wsclient import ahttp_json, recv_json, recv_nothing, ws_connect
 
@@ -220,7 +221,7 @@ def test_moderation_reaches_open_sockets_removed_ids_and_suspension_close(asgi_w
         return created, removed, unread, terminated, code
 
     with asgi_workers(2) as pool:
-        _use_workers_layer(settings, pool)
+        use_workers_layer(settings, pool)
         created, removed, unread, terminated, code = asyncio.run(scenario(*pool.workers))
 
     assert removed == {"type": "notification_removed", "data": {"ids": [created["id"]]}}
@@ -236,19 +237,3 @@ def _in_thread(service, **kwargs):
         return service(**kwargs)
     finally:
         connection.close()
-
-
-def _use_workers_layer(settings, pool) -> None:
-    """Point this test process's channel layer at the workers' Redis and prefix."""
-    from channels.layers import channel_layers
-
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "apps.notifications.layers.RippleRedisChannelLayer",
-            "CONFIG": {
-                "hosts": [{"address": pool.env["REDIS_URL"], "socket_timeout": None}],
-                "prefix": pool.env["CHANNEL_LAYER_PREFIX"],
-            },
-        }
-    }
-    channel_layers.backends.clear()
