@@ -33,7 +33,9 @@ TARGET_RATIO = 30.0
 EXTRA_INDEX = "bench_notif_created_at"
 _TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
 # The push after commit is not timed; this layer keeps it off Redis and cheap.
-IN_MEMORY_LAYER = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+IN_MEMORY_LAYER = {
+    "default": {"BACKEND": "apps.notifications.realtime.layer.RippleInMemoryChannelLayer"}
+}
 
 
 def run() -> list[Table]:

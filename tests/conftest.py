@@ -43,12 +43,40 @@ def friends(db) -> tuple[User, User]:
 
 @pytest.fixture(autouse=True)
 def _in_memory_layer(settings):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "apps.notifications.realtime.layer.RippleInMemoryChannelLayer"}
+    }
     from channels.layers import channel_layers
 
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
+
+
+class Pushes(list):
+    """Every `(user id, event)` the services pushed after commit, in order; `batches` keeps
+    the events of each `push_after_commit` call apart."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[list] = []
+
+
+@pytest.fixture
+def pushes(monkeypatch) -> Pushes:
+    """Capture realtime pushes instead of sending them. The one way tests see pushes:
+    `push_after_commit` still registers the on-commit callback, so a rolled-back
+    transaction records nothing (run callbacks with django_capture_on_commit_callbacks)."""
+    recorded = Pushes()
+
+    def record(batch) -> None:
+        events = list(batch() if callable(batch) else batch)
+        if events:
+            recorded.batches.append(events)
+            recorded.extend(events)
+
+    monkeypatch.setattr("apps.notifications.realtime.push._deliver", record)
+    return recorded
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -85,7 +113,7 @@ def use_workers_layer(settings, pool) -> None:
 
     settings.CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "apps.notifications.layers.RippleRedisChannelLayer",
+            "BACKEND": "apps.notifications.realtime.layer.RippleRedisChannelLayer",
             "CONFIG": {
                 "hosts": [{"address": pool.env["REDIS_URL"], "socket_timeout": None}],
                 "prefix": pool.env["CHANNEL_LAYER_PREFIX"],

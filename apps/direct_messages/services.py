@@ -23,7 +23,7 @@ def message_send(*, sender: User, recipient: User, text: str) -> Message:
     message.save()
     notification_create(
         recipient_id=recipient.pk,
-        actor_id=sender.pk,
+        actor=sender,
         type=Notification.Type.NEW_MESSAGE,
         data={
             "message_id": message.pk,

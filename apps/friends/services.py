@@ -34,7 +34,7 @@ def friend_request_create(*, from_user: User, to_user: User) -> FriendRequest:
         raise ApplicationError(ALREADY_PENDING, field="to_user") from exc
     notification_create(
         recipient_id=to_user.pk,
-        actor_id=from_user.pk,
+        actor=from_user,
         type=Notification.Type.FRIEND_REQUEST,
         data={"request_id": request.pk, "from_user": _user_ref(from_user)},
     )
@@ -73,7 +73,7 @@ def friend_request_accept(*, request_id: int, user: User) -> FriendRequest:
     )
     notification_create(
         recipient_id=request.from_user_id,
-        actor_id=user.pk,
+        actor=user,
         type=Notification.Type.FRIEND_ACCEPTED,
         data={"user": _user_ref(user)},
     )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .consumers import NotificationConsumer
+from .realtime.consumer import NotificationConsumer
 
 websocket_urlpatterns = [
     path("ws/notifications/", NotificationConsumer.as_asgi()),

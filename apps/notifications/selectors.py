@@ -55,8 +55,15 @@ def notification_stream_after(
     Each is `(id, frame)`, the frame None for rows the user chose not to have pushed: the
     caller still moves its cursor past them.
     """
-    rows = Notification.objects.filter(recipient_id=user_id, id__gt=after_id).order_by("id")
-    fields = ("id", "type", "created_at", "data", "pushed", "group_key", "group_count")
+    rows = (
+        Notification.objects.filter(recipient_id=user_id, id__gt=after_id)
+        .select_related("actor")
+        .order_by("id")
+    )
+    fields = (
+        *("id", "type", "created_at", "read_at", "data", "pushed", "group_key", "group_count"),
+        *("actor__id", "actor__username"),
+    )
     return [(row.pk, frame_for(row) if row.pushed else None) for row in rows.only(*fields)[:limit]]
 
 

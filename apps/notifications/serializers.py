@@ -5,6 +5,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from apps.accounts.models import User
 from apps.accounts.serializers import UserRefSerializer
 
 from .models import Notification, standalone_group_key
@@ -17,34 +18,49 @@ def format_datetime(value: datetime) -> str:
     return _datetime_field.to_representation(value)
 
 
+def user_ref(user: User) -> dict[str, Any]:
+    """`UserRefSerializer(user).data`, without a serializer per call (fan-outs build many)."""
+    return {"id": user.pk, "username": user.username}
+
+
 def notification_frame(
     *,
     notification_id: int,
     type: str,
+    actor: dict[str, Any],
     created_at: datetime | str,
     data: Any,
+    read_at: datetime | str | None = None,
     group_key: str | None = None,
     group_count: int = 1,
 ) -> dict[str, Any]:
-    """The WebSocket message for one notification: `{type, id, created_at, data, group}`."""
+    """One notification as the WebSocket sends it: the same object as the REST inbox item
+    (`NotificationSerializer`), so a client renders a pushed item and a fetched one alike."""
     if isinstance(created_at, datetime):
         created_at = format_datetime(created_at)
+    if isinstance(read_at, datetime):
+        read_at = format_datetime(read_at)
     group = {"key": group_key or standalone_group_key(notification_id), "count": group_count}
     return {
-        "type": type,
         "id": notification_id,
-        "created_at": created_at,
+        "type": type,
+        "actor": actor,
         "data": data,
+        "created_at": created_at,
+        "read_at": read_at,
         "group": group,
     }
 
 
 def frame_for(notification: Notification) -> dict[str, Any]:
+    """The frame of a stored row; its `actor` must be loaded (select_related) by the caller."""
     return notification_frame(
         notification_id=notification.pk,
         type=notification.type,
+        actor=user_ref(notification.actor),
         created_at=notification.created_at,
         data=notification.data,
+        read_at=notification.read_at,
         group_key=notification.group_key,
         group_count=notification.group_count,
     )

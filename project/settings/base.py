@@ -110,10 +110,12 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 REDIS_URL = env("REDIS_URL", "")
 CHANNEL_LAYER_CAPACITY = env_int("CHANNEL_LAYER_CAPACITY", 100_000)
 CHANNEL_LAYER_MAX_CONNECTIONS = env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 1000)
+CHANNEL_LAYER_GROUP_EXPIRY = env_int("CHANNEL_LAYER_GROUP_EXPIRY", 300)
+CHANNEL_LAYER_COMMAND_TIMEOUT = float(env("CHANNEL_LAYER_COMMAND_TIMEOUT", "0.5"))
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "apps.notifications.layers.RippleRedisChannelLayer",
+            "BACKEND": "apps.notifications.realtime.layer.RippleRedisChannelLayer",
             "CONFIG": {
                 # redis-py 8 defaults to a 5 s socket timeout, which kills the layer's
                 # blocking receive on an idle connection; None keeps it waiting.
@@ -133,12 +135,20 @@ if REDIS_URL:
                 # https://channels.readthedocs.io/en/stable/topics/channel_layers.html
                 "capacity": CHANNEL_LAYER_CAPACITY,
                 "expiry": 60,
+                # A member nobody refreshes (its worker died, its leave failed) stops
+                # receiving after this; every worker re-adds its live members three times
+                # as often (realtime/reconciler.py).
+                "group_expiry": CHANNEL_LAYER_GROUP_EXPIRY,
+                # Every call but the blocking receive gives up after this (a hung Redis).
+                "command_timeout": CHANNEL_LAYER_COMMAND_TIMEOUT,
                 "prefix": env("CHANNEL_LAYER_PREFIX", "ripple"),
             },
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "apps.notifications.realtime.layer.RippleInMemoryChannelLayer"}
+    }
 
 # --- Cache: the API throttles count requests here ---
 # Local memory is per process, so with N workers a client gets N times each rate. With
@@ -151,7 +161,7 @@ if REDIS_CACHE_URL:
             "LOCATION": REDIS_CACHE_URL,
             "KEY_PREFIX": "ripple-cache",
             # A dead Redis must not hold a request for long; the throttle then lets it by.
-            "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
+            "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
         }
     }
 else:
@@ -206,7 +216,7 @@ SPECTACULAR_SETTINGS = {
 # --- Ripple ---
 # How long a request may wait on the channel layer after commit before giving up;
 # the stored row is the source of truth, so a slow Redis never slows a post for long.
-RIPPLE_PUSH_TIMEOUT_SECONDS = float(env("RIPPLE_PUSH_TIMEOUT_SECONDS", "1"))
+RIPPLE_PUSH_TIMEOUT_SECONDS = float(env("RIPPLE_PUSH_TIMEOUT_SECONDS", "0.5"))
 # Send a fan-out's pushes in a few Redis round trips (RippleRedisChannelLayer.group_send_many)
 # rather than one stock group_send per recipient; off only to measure the difference.
 RIPPLE_PUSH_BULK = env_bool("RIPPLE_PUSH_BULK", True)

@@ -13,6 +13,8 @@ from django.core.exceptions import ImproperlyConfigured
 from .base import *  # noqa: F403
 from .base import (
     CHANNEL_LAYER_CAPACITY,
+    CHANNEL_LAYER_COMMAND_TIMEOUT,
+    CHANNEL_LAYER_GROUP_EXPIRY,
     CHANNEL_LAYER_MAX_CONNECTIONS,
     LOGGING,
     REDIS_URL,
@@ -83,11 +85,17 @@ if REDIS_SENTINELS and REDIS_URL:
 if REDIS_SENTINELS:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "apps.notifications.layers.RippleRedisChannelLayer",
+            "BACKEND": "apps.notifications.realtime.layer.RippleRedisChannelLayer",
             "CONFIG": {
                 "hosts": _sentinel_hosts(),
                 "capacity": CHANNEL_LAYER_CAPACITY,
                 "expiry": 60,
+                # A member nobody refreshes (its worker died, its leave failed) stops
+                # receiving after this; every worker re-adds its live members three times
+                # as often (realtime/reconciler.py).
+                "group_expiry": CHANNEL_LAYER_GROUP_EXPIRY,
+                # Every call but the blocking receive gives up after this (a hung Redis).
+                "command_timeout": CHANNEL_LAYER_COMMAND_TIMEOUT,
                 "prefix": env("CHANNEL_LAYER_PREFIX", "ripple"),
             },
         }

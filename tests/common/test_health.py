@@ -9,7 +9,7 @@ from django.db import connection, connections
 
 from scripts.workers import free_port
 
-REDIS_LAYER = "apps.notifications.layers.RippleRedisChannelLayer"
+REDIS_LAYER = "apps.notifications.realtime.layer.RippleRedisChannelLayer"
 
 
 def _redis_layer(url: str, prefix: str = "readyz-test") -> dict:

@@ -16,9 +16,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _no_push(monkeypatch):
-    monkeypatch.setattr("apps.notifications.services.delivery.push", lambda pushes: None)
-    monkeypatch.setattr("apps.notifications.services.retraction.push", lambda pushes: None)
+def _no_push(pushes):
+    """Pushes are captured, not sent."""
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _no_push(monkeypatch):
-    monkeypatch.setattr("apps.notifications.services.delivery.push", lambda pushes: None)
+def _no_push(pushes):
+    """Pushes are captured, not sent."""
 
 
 def post_by(author):

@@ -11,13 +11,6 @@ from tests.factories import PostFactory, UserFactory, make_friends
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def pushes(monkeypatch):
-    sent: list = []
-    monkeypatch.setattr("apps.notifications.services.delivery.push", sent.extend)
-    return sent
-
-
 def author_with(*friends):
     author = UserFactory()
     for friend in friends:
@@ -99,12 +92,8 @@ def test_single_notification_respects_inbox_and_realtime_switches(
     NotificationPreference.objects.create(user=no_push, **{f"{kind}_realtime": False})
 
     with django_capture_on_commit_callbacks(execute=True):
-        skipped = notification_create(
-            recipient_id=no_inbox.id, actor_id=actor.id, type=kind, data=data
-        )
-        stored = notification_create(
-            recipient_id=no_push.id, actor_id=actor.id, type=kind, data=data
-        )
+        skipped = notification_create(recipient_id=no_inbox.id, actor=actor, type=kind, data=data)
+        stored = notification_create(recipient_id=no_push.id, actor=actor, type=kind, data=data)
 
     assert skipped is None
     assert stored.pushed is False

@@ -5,20 +5,13 @@ from django.test.utils import CaptureQueriesContext
 from apps.friends.services import friend_request_accept, friend_request_create
 from apps.notifications import metrics
 from apps.notifications.models import Notification
+from apps.notifications.serializers import NotificationSerializer
 from apps.notifications.services import notifications_create_for_post
 from apps.posts.serializers import PostSerializer
 from apps.posts.services import post_create
 from tests.factories import NotificationFactory, PostFactory, UserFactory, make_friends
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def pushes(monkeypatch):
-    """Record what the services hand to the realtime push."""
-    sent: list[list] = []
-    monkeypatch.setattr("apps.notifications.services.delivery.push", sent.append)
-    return sent
 
 
 def _author_with_friends(count: int):
@@ -58,17 +51,21 @@ def test_create_for_post_pushes_the_stored_frame_after_commit(
         assert pushes == []
     callbacks[0]()
 
-    [batch] = pushes
+    [batch] = pushes.batches
     by_recipient = {user_id: event for user_id, event in batch}
     for notification in Notification.objects.filter(post=post):
         frame = by_recipient[notification.recipient_id]["frame"]
         assert frame == {
             "type": "new_post",
             "id": notification.id,
+            "actor": {"id": author.id, "username": author.username},
             "created_at": notification.created_at.isoformat().replace("+00:00", "Z"),
+            "read_at": None,
             "data": notification.data,
             "group": {"key": notification.group_key, "count": 1},
         }
+        # One shape: the pushed frame is the item the REST inbox returns for this row.
+        assert frame == NotificationSerializer(notification).data
 
 
 def test_create_for_post_rolled_back_stores_and_pushes_nothing(
@@ -122,7 +119,7 @@ def test_create_for_post_carries_each_recipients_previous_id(
     with django_capture_on_commit_callbacks(execute=True):
         notifications_create_for_post(post=post)
 
-    prev = {user_id: event["prev_id"] for user_id, event in pushes[0]}
+    prev = {user_id: event["prev_id"] for user_id, event in pushes.batches[0]}
     assert prev == {old_friend.id: earlier.id, new_friend.id: None}
 
 
@@ -146,7 +143,7 @@ def test_friend_request_notifies_the_addressee(pushes, django_capture_on_commit_
         "request_id": request.id,
         "from_user": {"id": pablo.id, "username": "pablo"},
     }
-    [[(user_id, event)]] = pushes
+    [[(user_id, event)]] = pushes.batches
     assert user_id == tito.id
     assert event["frame"]["data"] == notification.data
 
@@ -165,10 +162,10 @@ def test_friend_accept_notifies_the_requester(pushes, django_capture_on_commit_c
 
 def test_push_failure_is_counted_and_never_raises(monkeypatch, django_capture_on_commit_callbacks):
     class BrokenLayer:
-        async def group_send(self, group, message):
+        async def group_send_many(self, messages):
             raise ConnectionError("redis is down")
 
-    monkeypatch.setattr("apps.notifications.realtime.get_channel_layer", BrokenLayer)
+    monkeypatch.setattr("apps.notifications.realtime.push.get_channel_layer", BrokenLayer)
     author, _ = _author_with_friends(2)
     before = metrics.snapshot().get("notifications_push_failed", 0)
 

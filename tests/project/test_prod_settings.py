@@ -113,7 +113,7 @@ def test_prod_shards_the_channel_layer_over_comma_separated_redis_urls():
         "CHANNEL_LAYERS", REDIS_URL="redis://a.invalid:6379/0,redis://b.invalid:6379/0"
     )["CHANNEL_LAYERS"]["default"]
 
-    assert layer["BACKEND"] == "apps.notifications.layers.RippleRedisChannelLayer"
+    assert layer["BACKEND"] == "apps.notifications.realtime.layer.RippleRedisChannelLayer"
     assert [host["address"] for host in layer["CONFIG"]["hosts"]] == [
         "redis://a.invalid:6379/0",
         "redis://b.invalid:6379/0",
@@ -131,7 +131,7 @@ def test_prod_finds_redis_through_sentinel():
     )["CHANNEL_LAYERS"]["default"]
 
     hosts = layer["CONFIG"]["hosts"]
-    assert layer["BACKEND"] == "apps.notifications.layers.RippleRedisChannelLayer"
+    assert layer["BACKEND"] == "apps.notifications.realtime.layer.RippleRedisChannelLayer"
     assert [host["master_name"] for host in hosts] == ["ripple-a", "ripple-b"]
     for host in hosts:
         assert host["sentinels"] == [["s1.invalid", 26379], ["s2.invalid", 26380]]

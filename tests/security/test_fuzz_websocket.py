@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 from websockets.exceptions import ConnectionClosed
 
-from apps.notifications.consumers import (
+from apps.notifications.realtime.consumer import (
     CLOSE_FLOOD,
     CLOSE_TOO_BIG,
     ERROR_AFTER,

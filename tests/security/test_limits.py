@@ -10,7 +10,11 @@ from rest_framework.pagination import BasePagination
 
 from apps.common.body_limit import TOO_LARGE
 from apps.common.pagination import NewestFirstCursorPagination
-from apps.notifications.consumers import CLOSE_TOO_BIG, MAX_FRAME_BYTES, NotificationConsumer
+from apps.notifications.realtime.consumer import (
+    CLOSE_TOO_BIG,
+    MAX_FRAME_BYTES,
+    NotificationConsumer,
+)
 from apps.posts.models import CONTENT_MAX_LENGTH, Post
 from tests.conftest import with_user
 from tests.factories import UserFactory

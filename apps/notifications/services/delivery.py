@@ -1,4 +1,4 @@
-"""What every notification writer shares: the id lock, payload JSON, pushing after commit.
+"""What every notification writer shares: the id lock and the payload JSON.
 
 Every writer takes the notification-id lock before allocating ids and holds it to commit,
 so ids grow in commit order: a client that has everything up to id N can ask for "after N"
@@ -7,13 +7,10 @@ write of a transaction, to keep the lock short.
 """
 
 import json
-from functools import partial
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
-
-from ..realtime import Push, push
+from django.db import connection
 
 # An arbitrary constant naming the advisory lock that orders notification ids.
 _ID_LOCK_KEY = 0x52_49_50_50_4C_45  # "RIPPLE"
@@ -31,8 +28,3 @@ def lock_notification_ids() -> None:
 
 def to_json(value: Any) -> str:
     return json.dumps(value, cls=DjangoJSONEncoder)
-
-
-def push_on_commit(pushes: list[Push]) -> None:
-    if pushes:
-        transaction.on_commit(partial(push, pushes))

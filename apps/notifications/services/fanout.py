@@ -16,10 +16,10 @@ from apps.posts.serializers import PostSerializer
 
 from .. import metrics
 from ..models import MutedUser, Notification, NotificationPreference
-from ..realtime import Push, created_event
+from ..realtime.events import Push, notification_created
+from ..realtime.push import push_after_commit
 from ..selectors import notification_latest_ids_for_friends_of
-from ..serializers import format_datetime, notification_frame
-from . import delivery
+from ..serializers import format_datetime, notification_frame, user_ref
 from .delivery import lock_notification_ids, to_json
 
 NOTIFICATIONS = Notification._meta.db_table
@@ -44,26 +44,31 @@ def notifications_create_for_post(*, post: Post) -> int:
     rows = _insert_rows(post=post, data=data, created_at=created_at)
     # The events are built after commit: the id lock is held until then, so everything
     # not needed to write the rows stays out of the transaction.
-    transaction.on_commit(
-        lambda: delivery.push(
-            _events(rows=rows, data=data, created_at=created_at, previous=previous)
-        )
+    actor = user_ref(post.author)
+    push_after_commit(
+        lambda: _events(rows=rows, actor=actor, data=data, created_at=created_at, previous=previous)
     )
     metrics.incr("notifications_stored", len(rows))
     return len(rows)
 
 
 def _events(
-    *, rows: list[tuple], data: dict, created_at: datetime, previous: dict[int, int]
+    *,
+    rows: list[tuple],
+    actor: dict[str, Any],
+    data: dict,
+    created_at: datetime,
+    previous: dict[int, int],
 ) -> list[Push]:
     created_text = format_datetime(created_at)  # once, not once per recipient
     return [
         (
             recipient_id,
-            created_event(
+            notification_created(
                 frame=notification_frame(
                     notification_id=notification_id,
                     type=Notification.Type.NEW_POST,
+                    actor=actor,
                     created_at=created_text,
                     data=data,
                     group_key=group_key,

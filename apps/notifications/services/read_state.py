@@ -6,17 +6,16 @@ from apps.accounts.models import User
 from apps.common import clock
 
 from ..models import Notification
-from ..realtime import push, unread_event
+from ..realtime.events import unread_count
+from ..realtime.push import push_after_commit
 from ..selectors import group_key_expression, notification_get, notification_unread_count
 
 
 def _push_unread_count_on_commit(user_id: int) -> None:
     """After commit, send the user's unread count; read after commit, so it is never stale."""
-
-    def send() -> None:
-        push([(user_id, unread_event(count=notification_unread_count(user_id=user_id)))])
-
-    transaction.on_commit(send)
+    push_after_commit(
+        lambda: [(user_id, unread_count(count=notification_unread_count(user_id=user_id)))]
+    )
 
 
 @transaction.atomic
@@ -51,7 +50,7 @@ def notifications_mark_all_read(
     if up_to is not None:
         unread = unread.filter(id__lte=up_to)
     if group is not None:
-        unread = unread.alias(group=group_key_expression()).filter(group=group)
+        unread = unread.alias(group_id=group_key_expression()).filter(group_id=group)
     updated = unread.update(read_at=clock.now())
     if updated:
         _push_unread_count_on_commit(user.pk)

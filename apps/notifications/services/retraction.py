@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 
 from ..models import Notification
-from ..realtime import Push, push, removed_event, terminated_event, unread_event
+from ..realtime.events import Push, notification_removed, session_terminated, unread_count
+from ..realtime.push import push_after_commit
 from ..selectors import notification_unread_counts
 
 NOTIFICATIONS = Notification._meta.db_table
@@ -50,20 +51,18 @@ def _delete_and_announce(condition: str, params: list[int]) -> int:
         if was_unread:
             lost_unread.add(recipient_id)
     pushes: list[Push] = [
-        (recipient_id, removed_event(ids=sorted(ids))) for recipient_id, ids in removed.items()
+        (recipient_id, notification_removed(ids=sorted(ids)))
+        for recipient_id, ids in removed.items()
     ]
-    transaction.on_commit(lambda: _announce(pushes, lost_unread))
+    push_after_commit(lambda: [*pushes, *_unread_counts(lost_unread)])
     return len(rows)
 
 
-def _announce(pushes: list[Push], lost_unread: set[int]) -> None:
-    counts = notification_unread_counts(user_ids=lost_unread)
-    push(
-        pushes + [(user_id, unread_event(count=counts.get(user_id, 0))) for user_id in lost_unread]
-    )
+def _unread_counts(user_ids: set[int]) -> list[Push]:
+    counts = notification_unread_counts(user_ids=user_ids)
+    return [(user_id, unread_count(count=counts.get(user_id, 0))) for user_id in user_ids]
 
 
 def connections_close_for_users(*, user_ids: Iterable[int], reason: str) -> None:
     """After commit, close every open notification socket of these users."""
-    pushes: list[Push] = [(user_id, terminated_event(reason=reason)) for user_id in user_ids]
-    transaction.on_commit(lambda: push(pushes))
+    push_after_commit([(user_id, session_terminated(reason=reason)) for user_id in user_ids])

@@ -5,19 +5,21 @@ from typing import Any
 
 from django.db import transaction
 
+from apps.accounts.models import User
 from apps.common import clock
 
 from .. import metrics
 from ..models import Notification
-from ..realtime import created_event
+from ..realtime.events import notification_created
+from ..realtime.push import push_after_commit
 from ..selectors import notification_latest_id, preference_for
-from ..serializers import notification_frame
-from .delivery import lock_notification_ids, push_on_commit, to_json
+from ..serializers import frame_for
+from .delivery import lock_notification_ids, to_json
 
 
 @transaction.atomic
 def notification_create(
-    *, recipient_id: int, actor_id: int, type: str, data: dict[str, Any]
+    *, recipient_id: int, actor: User, type: str, data: dict[str, Any]
 ) -> Notification | None:
     """Store one notification and push it after commit, as the recipient's settings allow.
 
@@ -33,19 +35,14 @@ def notification_create(
     previous = notification_latest_id(user_id=recipient_id) or None
     notification = Notification.objects.create(
         recipient_id=recipient_id,
-        actor_id=actor_id,
+        actor=actor,
         type=type,
         data=data,
         created_at=clock.now(),
         pushed=pushed,
     )
     if pushed:
-        frame = notification_frame(
-            notification_id=notification.pk,
-            type=type,
-            created_at=notification.created_at,
-            data=notification.data,
-        )
-        push_on_commit([(recipient_id, created_event(frame=frame, prev_id=previous))])
+        frame = frame_for(notification)
+        push_after_commit([(recipient_id, notification_created(frame=frame, prev_id=previous))])
     metrics.incr("notifications_stored")
     return notification

@@ -5,7 +5,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
-from apps.notifications.consumers import (
+from apps.notifications.realtime.consumer import (
     CLOSE_BAD_REQUEST,
     CLOSE_TOO_BIG,
     ERROR_AFTER,
@@ -14,7 +14,7 @@ from apps.notifications.consumers import (
     ERROR_UNKNOWN_TYPE,
     NotificationConsumer,
 )
-from apps.notifications.realtime import created_event, user_group
+from apps.notifications.realtime.events import notification_created, user_group
 from apps.notifications.serializers import frame_for
 from tests.conftest import with_user
 from tests.factories import NotificationFactory, UserFactory
@@ -33,7 +33,7 @@ async def connect(user, path="/ws/notifications/"):
 
 
 async def send_created(notification, prev_id=None):
-    event = created_event(frame=frame_for(notification), prev_id=prev_id)
+    event = notification_created(frame=frame_for(notification), prev_id=prev_id)
     await get_channel_layer().group_send(user_group(notification.recipient_id), event)
 
 
@@ -202,25 +202,25 @@ async def test_read_state_change_pushes_unread_count_to_every_connection():
 
 
 async def test_removed_event_is_forwarded_as_notification_removed():
-    from apps.notifications.realtime import removed_event
+    from apps.notifications.realtime.events import notification_removed
 
     alice = await create_user()
     ws = await connect(alice)
 
-    await get_channel_layer().group_send(user_group(alice.id), removed_event(ids=[3, 4]))
+    await get_channel_layer().group_send(user_group(alice.id), notification_removed(ids=[3, 4]))
 
     assert await ws.receive_json_from() == {"type": "notification_removed", "data": {"ids": [3, 4]}}
     await ws.disconnect()
 
 
 async def test_terminated_event_says_why_and_closes_with_4403():
-    from apps.notifications.consumers import CLOSE_SUSPENDED
-    from apps.notifications.realtime import terminated_event
+    from apps.notifications.realtime.consumer import CLOSE_SUSPENDED
+    from apps.notifications.realtime.events import session_terminated
 
     alice = await create_user()
     ws = await connect(alice)
 
-    await get_channel_layer().group_send(user_group(alice.id), terminated_event(reason="no"))
+    await get_channel_layer().group_send(user_group(alice.id), session_terminated(reason="no"))
 
     assert await ws.receive_json_from() == {"type": "session_terminated", "reason": "no"}
     assert await ws.receive_output() == {"type": "websocket.close", "code": CLOSE_SUSPENDED}
@@ -240,7 +240,7 @@ async def test_suspended_user_is_refused():
 
 
 async def test_connections_past_the_per_user_limit_are_refused_with_4429(settings):
-    from apps.notifications.consumers import CLOSE_TOO_MANY, ERROR_TOO_MANY
+    from apps.notifications.realtime.consumer import CLOSE_TOO_MANY, ERROR_TOO_MANY
 
     settings.RIPPLE_WS_MAX_CONNECTIONS_PER_USER = 2
     alice = await create_user()
@@ -259,7 +259,7 @@ async def test_connections_past_the_per_user_limit_are_refused_with_4429(setting
 
 
 async def test_client_flooding_frames_is_closed_with_1008(settings):
-    from apps.notifications.consumers import CLOSE_FLOOD, ERROR_FLOOD
+    from apps.notifications.realtime.consumer import CLOSE_FLOOD, ERROR_FLOOD
 
     settings.RIPPLE_WS_FRAME_BURST = 3
     settings.RIPPLE_WS_FRAMES_PER_SECOND = 0.001

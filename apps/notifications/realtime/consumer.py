@@ -1,33 +1,39 @@
 """The notification WebSocket: replays what a client missed, then streams, in id order, once.
 
 Close codes: 1008 the client sent frames faster than RIPPLE_WS_FRAMES_PER_SECOND allows;
-1009 frame too large; 4400 bad `after` query parameter; 4403 the account was suspended;
-4429 the user already has RIPPLE_WS_MAX_CONNECTIONS_PER_USER sockets open on this worker
-process (the new one is refused, the open ones keep working). An unauthenticated or
-suspended handshake is refused with HTTP 403.
+1009 frame too large; 4400 bad `after` query parameter (empty, negative, not a number);
+4403 the account was suspended; 4429 the user already has RIPPLE_WS_MAX_CONNECTIONS_PER_USER
+sockets open on this worker process (the new one is refused, the open ones keep working).
+An unauthenticated or suspended handshake is refused with HTTP 403.
 """
 
-import asyncio
 import json
 import logging
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from . import metrics
+from .. import metrics
+from .cursor import DeliveryCursor
+from .events import (
+    NotificationCreated,
+    NotificationRemoved,
+    SessionTerminated,
+    UnreadCount,
+    user_group,
+    wire_frame,
+)
+from .memberships import local_memberships
 from .ratelimit import TokenBucket
-from .realtime import user_group
-from .reconcile import reconciler
-from .selectors import notification_latest_id, notification_stream_after
+from .reconciler import local_reconciler
+from .registry import local_registry
 
 logger = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 64 * 1024
-REPLAY_CHUNK = 500
 CLOSE_TOO_BIG = 1009
 CLOSE_BAD_REQUEST = 4400
 CLOSE_SUSPENDED = 4403
@@ -41,11 +47,9 @@ ERROR_AFTER = "'after' must be a non-negative integer notification id."
 ERROR_TOO_MANY = "Too many open connections for this user; close one and retry."
 ERROR_FLOOD = "Too many frames; slow down."
 
-_stream_after = database_sync_to_async(notification_stream_after)
-_latest_id = database_sync_to_async(notification_latest_id)
 
-
-def _parse_after(value: Any) -> int | None:
+def parse_after(value: Any) -> int | None:
+    """A notification id from the query string or a `sync` frame; None if malformed."""
     if isinstance(value, bool):
         return None
     # isascii: str.isdigit() is also true for digits such as "²" that int() refuses.
@@ -57,23 +61,20 @@ def _parse_after(value: Any) -> int | None:
 
 
 class NotificationConsumer(AsyncWebsocketConsumer):
-    """Push-only socket with exactly-once, in-order delivery per connection.
+    """Push-only socket: joins the user's group, and hands every notification to its cursor."""
 
-    `last_id` is the newest notification id this connection has sent. A live event is sent
-    only if it is newer; if its `prev_id` shows an earlier push was missed, the gap is
-    read from the database first, so the client never sees a hole or a duplicate.
-    """
-
-    group_name: str | None = None
-    last_id = 0
+    user_id: int
+    cursor: DeliveryCursor | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Live events, client syncs and the reconciler all advance `last_id`; one at a time.
-        self._delivery = asyncio.Lock()
         self._frames = TokenBucket(
             rate=settings.RIPPLE_WS_FRAMES_PER_SECOND, burst=settings.RIPPLE_WS_FRAME_BURST
         )
+
+    @property
+    def last_id(self) -> int:
+        return self.cursor.last_id if self.cursor else 0
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' dispatch without its per-event thread hop to close stale DB connections.
@@ -92,35 +93,31 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         if user is None or not user.is_authenticated or getattr(user, "is_suspended", False):
             await self.close()
             return
-        self.user_id: int = user.pk
-        if reconciler().open_for(self.user_id) >= settings.RIPPLE_WS_MAX_CONNECTIONS_PER_USER:
-            await self.accept()
-            await self._send_error(ERROR_TOO_MANY)
-            await self.close(code=CLOSE_TOO_MANY)
+        self.user_id = user.pk
+        if local_registry().open_for(self.user_id) >= settings.RIPPLE_WS_MAX_CONNECTIONS_PER_USER:
+            await self._refuse(ERROR_TOO_MANY, CLOSE_TOO_MANY)
             return
-        raw_after = parse_qs(self.scope.get("query_string", b"").decode("latin1")).get("after")
-        after = _parse_after(raw_after[-1]) if raw_after else None
+        query = parse_qs(
+            self.scope.get("query_string", b"").decode("latin1"), keep_blank_values=True
+        )
+        raw_after = query.get("after")
+        after = parse_after(raw_after[-1]) if raw_after else None
         if raw_after and after is None:
-            await self.accept()
-            await self._send_error(ERROR_AFTER)
-            await self.close(code=CLOSE_BAD_REQUEST)
+            await self._refuse(ERROR_AFTER, CLOSE_BAD_REQUEST)
             return
-        self.last_id = after if after is not None else await _latest_id(user_id=self.user_id)
-        self.group_name = user_group(self.user_id)
-        try:
-            await self.channel_layer.group_add(self.group_name, self.channel_name)
-        except Exception:
-            # Redis is down: serve from the database until the reconciler re-adds the group.
-            logger.warning("group_add failed for user %s", self.user_id, exc_info=True)
-            reconciler().memberships_lost()
+        self.cursor = DeliveryCursor(user_id=self.user_id, send=self._send_json)
+        await self.cursor.start(after=after)
+        if not await local_memberships().join(user_group(self.user_id), self.channel_name):
+            # Redis is down or hung: serve from the database until the reconciler re-adds it.
+            local_reconciler().memberships_lost()
         await self.accept()
-        reconciler().register(self)
+        local_registry().register(self)
+        local_reconciler().ensure_running()
         metrics.gauge_add("websocket_connections", 1)
         logger.info("websocket connected", extra={"event": "ws.connect", "user_id": self.user_id})
         # Anything committed between reading the start point and joining the group is in
         # the database, so replaying after joining leaves no gap at the seam.
-        async with self._delivery:
-            await self._replay(announce=after is not None)
+        await self.cursor.replay(announce=after is not None)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         try:
@@ -129,25 +126,17 @@ class NotificationConsumer(AsyncWebsocketConsumer):
             # Also when a handler raised and disconnect() never ran: a forgotten connection
             # would keep costing reconcile queries, count against the per-user limit and
             # keep receiving pushes nobody reads.
-            await self._leave(code=None)
+            self._leave(code=None)
 
     async def disconnect(self, code: int) -> None:
-        await self._leave(code=code)
+        self._leave(code=code)
 
-    async def _leave(self, *, code: int | None) -> None:
-        self._forget(code=code)
-        group, self.group_name = self.group_name, None
-        if group:
-            try:
-                await self.channel_layer.group_discard(group, self.channel_name)
-            except Exception:
-                logger.warning("group_discard failed for user %s", self.user_id, exc_info=True)
-
-    def _forget(self, *, code: int | None) -> None:
+    def _leave(self, *, code: int | None) -> None:
         # Refused handshakes never registered, so they never counted.
-        if self not in reconciler().connections:
+        if not local_registry().unregister(self):
             return
-        reconciler().unregister(self)
+        local_reconciler().forget(self)
+        local_memberships().leave(user_group(self.user_id), self.channel_name)
         metrics.gauge_add("websocket_connections", -1)
         logger.info(
             "websocket disconnected",
@@ -156,8 +145,8 @@ class NotificationConsumer(AsyncWebsocketConsumer):
 
     async def catch_up(self) -> None:
         """Send whatever is stored beyond `last_id` (called by the reconciler)."""
-        async with self._delivery:
-            await self._replay(announce=False)
+        if self.cursor:
+            await self.cursor.replay(announce=False)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not self._frames.allow():
@@ -185,50 +174,33 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         else:
             await self._send_error(ERROR_UNKNOWN_TYPE)
 
-    async def notification_created(self, event: dict[str, Any]) -> None:
-        frame = event["frame"]
-        async with self._delivery:
-            if frame["id"] <= self.last_id:
-                return
-            prev_id = event.get("prev_id")
-            if prev_id is not None and prev_id > self.last_id:
-                await self._replay(announce=False)
-                return
-            await self._send_json(frame)
-            self.last_id = frame["id"]
-
-    async def notification_removed(self, event: dict[str, Any]) -> None:
-        await self._send_json({"type": "notification_removed", "data": {"ids": event["ids"]}})
-
-    async def session_terminated(self, event: dict[str, Any]) -> None:
-        await self._send_json({"type": "session_terminated", "reason": event["reason"]})
-        await self.close(code=CLOSE_SUSPENDED)
-
-    async def unread_changed(self, event: dict[str, Any]) -> None:
-        await self._send_json({"type": "unread_count", "data": {"count": event["count"]}})
-
     async def _handle_sync(self, raw_after: Any) -> None:
-        after = _parse_after(raw_after)
-        if after is None:
+        after = parse_after(raw_after)
+        if after is None or self.cursor is None:
             await self._send_error(ERROR_AFTER)
             return
-        async with self._delivery:
-            self.last_id = after
-            await self._replay(announce=True)
+        await self.cursor.sync(after=after)
 
-    async def _replay(self, *, announce: bool) -> None:
-        while True:
-            rows = await _stream_after(
-                user_id=self.user_id, after_id=self.last_id, limit=REPLAY_CHUNK
-            )
-            for notification_id, frame in rows:
-                if frame is not None:
-                    await self._send_json(frame)
-                self.last_id = notification_id
-            if len(rows) < REPLAY_CHUNK:
-                break
-        if announce:
-            await self._send_json({"type": "synced", "last_id": self.last_id})
+    # Channel-layer events, one handler each (see events.py for the names).
+
+    async def notification_created(self, event: NotificationCreated) -> None:
+        if self.cursor:
+            await self.cursor.live(event["frame"], prev_id=event.get("prev_id"))
+
+    async def notification_removed(self, event: NotificationRemoved) -> None:
+        await self._send_json(dict(wire_frame(event)))
+
+    async def unread_count(self, event: UnreadCount) -> None:
+        await self._send_json(dict(wire_frame(event)))
+
+    async def session_terminated(self, event: SessionTerminated) -> None:
+        await self._send_json(dict(wire_frame(event)))
+        await self.close(code=CLOSE_SUSPENDED)
+
+    async def _refuse(self, error: str, code: int) -> None:
+        await self.accept()
+        await self._send_error(error)
+        await self.close(code=code)
 
     async def _send_error(self, message: str) -> None:
         await self._send_json({"type": "error", "error": message})

@@ -1,10 +1,14 @@
-"""A Redis channel layer that can send many group messages in a few round trips.
+"""A Redis channel layer with bulk sends, bounded calls and a receive that outlives outages.
 
 `RedisChannelLayer.group_send` costs several round trips per group, about 1,900 groups a
 second; a post to 10,000 friends needs one message per friend's group. `group_send_many`
 reads every group's members with one pipeline per Redis shard and writes every message with
 one script call per shard (in chunks), keeping the layer's storage format so the stock
 receive path and Channels' consumers are unchanged.
+
+The connections have no read timeout, so the blocking receive can wait on an idle server;
+every other call is bounded here by `command_timeout`, so a Redis that hangs (rather than
+refusing) costs a handshake or a reconcile tick a fraction of a second, not the hang.
 """
 
 import asyncio
@@ -12,8 +16,9 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
+from channels.layers import InMemoryChannelLayer
 from channels_redis.core import RedisChannelLayer
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -60,6 +65,44 @@ _CHUNK = 2000
 _RECEIVE_BATCH = 500
 
 
+class RealtimeLayer(Protocol):
+    """What realtime delivery needs of a channel layer beyond Channels' own interface."""
+
+    group_expiry: int
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None: ...
+
+    async def group_send_many(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> int: ...
+
+    async def group_change_many(
+        self, *, add: Iterable[tuple[str, str]] = (), discard: Iterable[tuple[str, str]] = ()
+    ) -> None: ...
+
+    async def server_ids(self) -> list[str]: ...
+
+
+class RippleInMemoryChannelLayer(InMemoryChannelLayer):
+    """Channels' in-memory layer (one process: a first run, the unit tests) with the same
+    bulk interface as the Redis layer, so delivery code has one path."""
+
+    async def group_send_many(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> int:
+        for group, message in messages:
+            await self.group_send(group, message)
+        return 0
+
+    async def group_change_many(
+        self, *, add: Iterable[tuple[str, str]] = (), discard: Iterable[tuple[str, str]] = ()
+    ) -> None:
+        for group, channel in add:
+            await self.group_add(group, channel)
+        for group, channel in discard:
+            await self.group_discard(group, channel)
+
+    async def server_ids(self) -> list[str]:
+        # The groups live and die with this process: they are never lost behind its back.
+        return ["in-memory"]
+
+
 class RippleRedisChannelLayer(RedisChannelLayer):
     """channels-redis with bulk group sends and a receive that outlives Redis outages.
 
@@ -69,6 +112,26 @@ class RippleRedisChannelLayer(RedisChannelLayer):
     """
 
     receive_retry_max_delay = 2.0
+
+    def __init__(self, *args: Any, command_timeout: float = 0.5, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.command_timeout = command_timeout
+
+    async def group_add(self, group: str, channel: str) -> None:
+        async with asyncio.timeout(self.command_timeout):
+            await super().group_add(group, channel)
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        async with asyncio.timeout(self.command_timeout):
+            await super().group_discard(group, channel)
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        async with asyncio.timeout(self.command_timeout):
+            await super().send(channel, message)
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        async with asyncio.timeout(self.command_timeout):
+            await super().group_send(group, message)
 
     async def receive(self, channel: str) -> dict[str, Any]:
         delay = 0.05
@@ -112,24 +175,38 @@ class RippleRedisChannelLayer(RedisChannelLayer):
     async def server_ids(self) -> list[str]:
         """Each shard's Redis run id; a change means the server restarted and lost its groups."""
         ids = []
-        for index in range(self.ring_size):
-            info = await self.connection(index).info("server")
-            ids.append(str(info.get("run_id", "")))
+        async with asyncio.timeout(self.command_timeout):
+            for index in range(self.ring_size):
+                info = await self.connection(index).info("server")
+                ids.append(str(info.get("run_id", "")))
         return ids
 
-    async def group_add_many(self, memberships: Iterable[tuple[str, str]]) -> None:
-        """Add (group, channel) pairs with one pipeline per shard."""
-        by_shard: dict[int, list[tuple[str, str]]] = defaultdict(list)
-        for group, channel in memberships:
-            by_shard[self.consistent_hash(group)].append((group, channel))
+    async def group_change_many(
+        self,
+        *,
+        add: Iterable[tuple[str, str]] = (),
+        discard: Iterable[tuple[str, str]] = (),
+    ) -> None:
+        """Add and remove (group, channel) pairs in one pipeline per shard and chunk, adds
+        first. Bounded by `command_timeout` per chunk; raises if any chunk fails."""
+        by_shard: dict[int, list[tuple[bool, str, str]]] = defaultdict(list)
+        for group, channel in add:
+            by_shard[self.consistent_hash(group)].append((True, group, channel))
+        for group, channel in discard:
+            by_shard[self.consistent_hash(group)].append((False, group, channel))
         now = time.time()
-        for shard, pairs in by_shard.items():
-            pipe = self.connection(shard).pipeline(transaction=False)
-            for group, channel in pairs:
-                key = self._group_key(group)
-                pipe.zadd(key, {channel: now})
-                pipe.expire(key, self.group_expiry)
-            await pipe.execute()
+        for shard, changes in by_shard.items():
+            for start in range(0, len(changes), _CHUNK):
+                pipe = self.connection(shard).pipeline(transaction=False)
+                for adding, group, channel in changes[start : start + _CHUNK]:
+                    key = self._group_key(group)
+                    if adding:
+                        pipe.zadd(key, {channel: now})
+                        pipe.expire(key, self.group_expiry)
+                    else:
+                        pipe.zrem(key, channel)
+                async with asyncio.timeout(self.command_timeout):
+                    await pipe.execute()
 
     async def group_send_many(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> int:
         """Send each `(group, message)`; returns the deliveries dropped as over capacity."""

@@ -37,10 +37,11 @@ def test_post_on_worker_a_reaches_every_connection_of_a_friend_on_worker_b(asgi_
         quiet = [await recv_nothing(author_ws), await recv_nothing(stranger_ws)]
         for ws in [*friend_tabs, author_ws, stranger_ws]:
             await ws.close()
-        return status, post, frames, quiet
+        _, inbox = await ahttp_json("GET", f"{b.http_url}/api/notifications/", friend_key)
+        return status, post, frames, quiet, inbox
 
     with asgi_workers(2) as pool:
-        status, post, frames, quiet = asyncio.run(scenario(*pool.workers))
+        status, post, frames, quiet, inbox = asyncio.run(scenario(*pool.workers))
 
     notification = Notification.objects.get(recipient=friend)
     assert status == 201
@@ -48,11 +49,15 @@ def test_post_on_worker_a_reaches_every_connection_of_a_friend_on_worker_b(asgi_
     assert frames[0] == {
         "type": "new_post",
         "id": notification.id,
+        "actor": {"id": post["author"]["id"], "username": "pablo"},
         "created_at": frames[0]["created_at"],
+        "read_at": None,
         "data": post,
         "group": {"key": notification.group_key, "count": 1},
     }
     assert notification.data == frames[0]["data"]
+    # One shape: the client can merge the pushed item into the page it fetched.
+    assert inbox["results"] == [frames[0]]
     assert quiet == [True, True]
 
 
@@ -126,21 +131,24 @@ def test_handshake_without_valid_credentials_is_refused_with_http_403(asgi_worke
 
 
 @pytest.mark.slow
-def test_idle_connection_still_receives_after_30_seconds(asgi_workers):
+def test_idle_connection_still_receives_live_after_two_receive_timeouts(asgi_workers):
     (author, friend), (author_key, friend_key) = _users_with_tokens("pablo", "tito")
     make_friends(author, friend)
 
     async def scenario(a, b):
         friend_ws = await ws_connect(b.ws_url, friend_key)
-        await asyncio.sleep(32)  # longer than redis-py's default 5 s socket timeout, many times
+        # Idle past redis-py's default 5 s socket timeout and two of the layer's 5 s
+        # blocking receives: a read timeout on the layer's connections would have fired.
+        await asyncio.sleep(12)
         await ahttp_json(
             "POST", f"{a.http_url}/api/posts/", author_key, {"content": "late", "type": "thoughts"}
         )
-        frame = await recv_json(friend_ws)
+        frame = await recv_json(friend_ws, timeout=3)
         await friend_ws.close()
         return frame
 
-    with asgi_workers(2) as pool:
+    # No reconciler to fall back on: the frame must come through the live path.
+    with asgi_workers(2, RIPPLE_RECONCILE_SECONDS="3600") as pool:
         frame = asyncio.run(scenario(*pool.workers))
 
     assert frame["data"]["content"] == "late"

@@ -2,8 +2,9 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from apps.notifications.consumers import NotificationConsumer
-from apps.notifications.reconcile import reconciler
+from apps.notifications.realtime.consumer import NotificationConsumer
+from apps.notifications.realtime.reconciler import local_reconciler
+from apps.notifications.realtime.registry import local_registry
 from apps.notifications.serializers import frame_for
 from tests.conftest import with_user
 from tests.factories import NotificationFactory, UserFactory
@@ -33,13 +34,13 @@ async def test_lost_push_is_delivered_on_the_second_tick_not_the_first():
     ws = await connect(alice)
     lost = await create_notification(recipient=alice)
 
-    await reconciler().tick()
+    await local_reconciler().tick()
     first_tick_quiet = await ws.receive_nothing()
-    await reconciler().tick()
+    await local_reconciler().tick()
 
     assert first_tick_quiet
     assert await ws.receive_json_from() == frame_for(lost)
-    await reconciler().tick()
+    await local_reconciler().tick()
     assert await ws.receive_nothing()
     await ws.disconnect()
 
@@ -47,18 +48,18 @@ async def test_lost_push_is_delivered_on_the_second_tick_not_the_first():
 async def test_push_arriving_between_ticks_is_not_replayed():
     from channels.layers import get_channel_layer
 
-    from apps.notifications.realtime import created_event, user_group
+    from apps.notifications.realtime.events import notification_created, user_group
 
     alice = await create_user()
     ws = await connect(alice)
     late = await create_notification(recipient=alice)
 
-    await reconciler().tick()
+    await local_reconciler().tick()
     await get_channel_layer().group_send(
-        user_group(alice.id), created_event(frame=frame_for(late), prev_id=None)
+        user_group(alice.id), notification_created(frame=frame_for(late), prev_id=None)
     )
     assert await ws.receive_json_from() == frame_for(late)
-    await reconciler().tick()
+    await local_reconciler().tick()
 
     assert await ws.receive_nothing()
     await ws.disconnect()
@@ -70,7 +71,7 @@ async def test_disconnected_connection_is_forgotten():
 
     await ws.disconnect()
 
-    assert not reconciler().connections
+    assert not local_registry().connections
 
 
 async def test_connection_whose_handler_crashed_is_forgotten(monkeypatch):
@@ -79,24 +80,24 @@ async def test_connection_whose_handler_crashed_is_forgotten(monkeypatch):
 
     monkeypatch.setattr(NotificationConsumer, "_handle_sync", broken)
     ws = await connect(await create_user())
-    assert len(reconciler().connections) == 1
+    assert len(local_registry().connections) == 1
 
     await ws.send_json_to({"type": "sync", "after": 0})
     with pytest.raises(RuntimeError):
         await ws.wait(timeout=2)
 
-    assert not reconciler().connections
+    assert not local_registry().connections
 
 
 async def test_reconciler_counts_each_users_open_connections():
     alice, bob = await create_user(), await create_user()
     first, second, other = await connect(alice), await connect(alice), await connect(bob)
 
-    counts = (reconciler().open_for(alice.id), reconciler().open_for(bob.id))
+    counts = (local_registry().open_for(alice.id), local_registry().open_for(bob.id))
     await first.disconnect()
 
     assert counts == (2, 1)
-    assert reconciler().open_for(alice.id) == 1
+    assert local_registry().open_for(alice.id) == 1
     await second.disconnect()
     await other.disconnect()
-    assert reconciler().open_for(alice.id) == 0
+    assert local_registry().open_for(alice.id) == 0

@@ -1,4 +1,4 @@
-from apps.notifications.ratelimit import TokenBucket
+from apps.notifications.realtime.ratelimit import TokenBucket
 
 
 def test_bucket_allows_a_burst_then_refills_at_its_rate():

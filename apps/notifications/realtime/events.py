@@ -1,0 +1,99 @@
+"""Every realtime event, typed, and the one table that names it on each tier.
+
+An event travels as a channel-layer message (`{"type": "<layer name>", ...}`), Channels
+calls the consumer method named after it (dots become underscores), and the consumer sends
+the client a JSON frame. The layer name and the wire name are the same word: the layer's
+`unread.count` is the consumer's `unread_count` and the client's `unread_count` frame. The
+one exception is a new notification, whose frame is the stored item itself, typed by the
+notification's own type (`{"type": "new_post", "id": ..., ...}`), as the feature contract
+requires.
+"""
+
+from typing import Any, Literal, NotRequired, TypedDict
+
+# A notification exactly as the REST inbox returns it (NotificationSerializer): the client
+# merges a pushed item into a fetched page without rebuilding it.
+NotificationFrame = dict[str, Any]
+
+
+class NotificationCreated(TypedDict):
+    """One stored notification. `prev_id` is the recipient's newest id before it: a
+    connection that has not sent `prev_id` yet missed something and replays the gap first."""
+
+    type: Literal["notification.created"]
+    frame: NotificationFrame
+    prev_id: int | None
+
+
+class NotificationRemoved(TypedDict):
+    """Notifications withdrawn (a post removed, an actor suspended, a friendship ended)."""
+
+    type: Literal["notification.removed"]
+    ids: list[int]
+
+
+class UnreadCount(TypedDict):
+    """The recipient's unread count after a change, read after the change committed."""
+
+    type: Literal["unread.count"]
+    count: int
+
+
+class SessionTerminated(TypedDict):
+    """Every open connection of the user closes (with 4403): the account was suspended."""
+
+    type: Literal["session.terminated"]
+    reason: str
+
+
+Event = NotificationCreated | NotificationRemoved | UnreadCount | SessionTerminated
+
+# (recipient id, event)
+Push = tuple[int, Event]
+
+
+class WireFrame(TypedDict):
+    type: str
+    data: NotRequired[dict[str, Any]]
+    reason: NotRequired[str]
+
+
+# The naming table: layer name -> wire frame type (None: the frame is the notification).
+WIRE_TYPES: dict[str, str | None] = {
+    "notification.created": None,
+    "notification.removed": "notification_removed",
+    "unread.count": "unread_count",
+    "session.terminated": "session_terminated",
+}
+
+
+def user_group(user_id: int) -> str:
+    """The channel-layer group holding every open connection of one user."""
+    return f"notifications.user.{user_id}"
+
+
+def notification_created(*, frame: NotificationFrame, prev_id: int | None) -> NotificationCreated:
+    return {"type": "notification.created", "frame": frame, "prev_id": prev_id}
+
+
+def notification_removed(*, ids: list[int]) -> NotificationRemoved:
+    return {"type": "notification.removed", "ids": ids}
+
+
+def unread_count(*, count: int) -> UnreadCount:
+    return {"type": "unread.count", "count": count}
+
+
+def session_terminated(*, reason: str) -> SessionTerminated:
+    return {"type": "session.terminated", "reason": reason}
+
+
+def wire_frame(event: NotificationRemoved | UnreadCount | SessionTerminated) -> WireFrame:
+    """The frame a client receives for a control event."""
+    wire_type = WIRE_TYPES[event["type"]]
+    assert wire_type is not None
+    if event["type"] == "notification.removed":
+        return {"type": wire_type, "data": {"ids": event["ids"]}}
+    if event["type"] == "unread.count":
+        return {"type": wire_type, "data": {"count": event["count"]}}
+    return {"type": wire_type, "reason": event["reason"]}

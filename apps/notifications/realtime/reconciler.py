@@ -1,0 +1,112 @@
+"""Keeps every open connection of this worker complete when pushes are lost.
+
+Pushes travel through Redis at most once: a Redis outage or hang, a full channel, an expired
+message or a restarted Redis (which forgets group memberships) can each lose one. Once per
+interval this worker reads, in one statement, the newest notification id of every user
+connected to it. A connection that is still behind on the next tick (so the gap is not a
+push in flight) replays the gap from the database. That pass never waits on Redis.
+
+Beside it, and bounded, memberships are kept alive: re-added when a Redis server's run id
+changes (it restarted and forgot them) and at least three times per group expiry, and
+leaves that failed are retried. A lost push therefore reaches the client within about two
+intervals of the row being committed, whether Redis is up, down or hung.
+"""
+
+import asyncio
+import logging
+import time
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from ..selectors import notification_latest_ids
+from .events import user_group
+from .layer import RealtimeLayer
+from .memberships import Memberships, local_memberships
+from .registry import Connection, Registry, local_registry, per_loop
+
+logger = logging.getLogger(__name__)
+
+_latest_ids = database_sync_to_async(notification_latest_ids)
+
+
+class Reconciler:
+    def __init__(self, registry: Registry, memberships: Memberships) -> None:
+        self.registry = registry
+        self.memberships = memberships
+        self._behind: dict[Connection, int] = {}
+        self._server_ids: list[str] | None = None
+        self._memberships_refreshed_at = 0.0
+        self._task: asyncio.Task[None] | None = None
+        self._maintenance: asyncio.Task[None] | None = None
+
+    def ensure_running(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def forget(self, connection: Connection) -> None:
+        self._behind.pop(connection, None)
+
+    def memberships_lost(self) -> None:
+        """A join failed: re-add every membership as soon as Redis answers."""
+        self._server_ids = None
+
+    async def _run(self) -> None:
+        while self.registry.connections:
+            await asyncio.sleep(settings.RIPPLE_RECONCILE_SECONDS)
+            self._start_maintenance()
+            try:
+                await self.tick()
+            except Exception:
+                logger.exception("reconcile tick failed")
+
+    async def tick(self) -> None:
+        """One database pass over every connection of this worker."""
+        connections = list(self.registry.connections)
+        if not connections:
+            return
+        latest = await _latest_ids(user_ids={c.user_id for c in connections})
+        for connection in connections:
+            await self._check(connection, latest.get(connection.user_id, 0))
+
+    async def _check(self, connection: Connection, newest: int) -> None:
+        seen_behind_at = self._behind.pop(connection, None)
+        if newest <= connection.last_id or connection not in self.registry.connections:
+            return
+        if seen_behind_at is not None and connection.last_id < seen_behind_at:
+            try:
+                await connection.catch_up()
+            except Exception:
+                logger.warning("catch-up failed for user %s", connection.user_id, exc_info=True)
+            return
+        self._behind[connection] = newest
+
+    def _start_maintenance(self) -> None:
+        # In a task of its own: a hung Redis must not delay the database pass.
+        if self._maintenance is None or self._maintenance.done():
+            self._maintenance = asyncio.get_running_loop().create_task(self.maintain())
+
+    async def maintain(self) -> None:
+        """Refresh memberships when due and retry failed leaves; bounded by the layer."""
+        layer: RealtimeLayer = get_channel_layer()
+        self.memberships.retry_failed()
+        try:
+            server_ids = await layer.server_ids()
+            due = time.monotonic() - self._memberships_refreshed_at > layer.group_expiry / 3
+            if server_ids != self._server_ids or due:
+                started = time.monotonic()
+                await layer.group_change_many(
+                    add=[(user_group(c.user_id), c.channel_name) for c in self.registry.connections]
+                )
+                self._server_ids = server_ids
+                self._memberships_refreshed_at = started
+        except Exception as error:
+            self._server_ids = None
+            logger.warning(
+                "channel layer unreachable, delivering from the database: %s",
+                type(error).__name__,
+            )
+
+
+local_reconciler = per_loop(lambda: Reconciler(local_registry(), local_memberships()))
