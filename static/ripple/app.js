@@ -4,7 +4,6 @@
 import { api } from "./api.js";
 import { UnreadBadge } from "./badge.js";
 import { refreshTimes } from "./dom.js";
-import { frameToItem } from "./notifications.js";
 import { RealtimeClient } from "./realtime.js";
 import { Toasts } from "./toasts.js";
 
@@ -33,7 +32,7 @@ export const toasts = new Toasts(document.getElementById("toasts"));
 realtime.addEventListener("notification", ({ detail: { frame, replayed } }) => {
   // A replay is followed by "synced", which refreshes the count once for all of it.
   if (!replayed) badge.bump();
-  toasts.notify(frameToItem(frame));
+  toasts.notify(frame); // a pushed frame is an inbox item
 });
 realtime.addEventListener("synced", () => badge.refresh());
 realtime.addEventListener("unread", ({ detail: count }) => badge.set(count));

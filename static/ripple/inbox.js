@@ -4,7 +4,7 @@
 import { api } from "./api.js";
 import { badge, realtime } from "./app.js";
 import { h, timeElement } from "./dom.js";
-import { describe, frameToItem, groupOf } from "./notifications.js";
+import { describe, groupOf } from "./notifications.js";
 
 const params = new URLSearchParams(location.search);
 const grouped = params.get("view") === "grouped";
@@ -216,8 +216,8 @@ more.addEventListener("click", () => loadPage(next));
 
 // --- live updates ---
 
-realtime.addEventListener("notification", ({ detail: { frame } }) => {
-  const item = frameToItem(frame);
+// A pushed frame has the same shape as a fetched item.
+realtime.addEventListener("notification", ({ detail: { frame: item } }) => {
   if (!grouped) {
     if (!rows.has(item.id)) render(item.id, item, { atTop: true });
     return;

@@ -2,7 +2,8 @@
 // from the last notification id it saw.
 //
 // Protocol (/ws/notifications/?after=<id>): the server replays every notification newer than
-// `after`, oldest first, then sends {"type":"synced","last_id":n}, then live frames. Frames
+// `after`, oldest first, then sends {"type":"synced","last_id":n}, then live frames (with
+// "clamped":true when `after` was beyond the newest id: the cursor restarts at n). Frames
 // with an `id` are notifications; the others are control frames (see CONTROL below).
 //
 // Events dispatched (CustomEvent, payload in `detail`):
@@ -47,10 +48,10 @@ function readStoredId(key) {
   }
 }
 
-function storeId(key, id) {
+function storeId(key, id, { force = false } = {}) {
   try {
-    // Several tabs share the key; it only moves forward.
-    if ((readStoredId(key) ?? -1) < id) localStorage.setItem(key, String(id));
+    // Several tabs share the key; it only moves forward, unless the server reset it.
+    if (force || (readStoredId(key) ?? -1) < id) localStorage.setItem(key, String(id));
   } catch {
     // storage disabled or full: the in-memory id still drives reconnects
   }
@@ -163,8 +164,15 @@ export class RealtimeClient extends EventTarget {
         this.replaying = false;
         this.attempt = 0;
         this.#setState("open");
-        // Stored even when unchanged, so a page opened later catches up from here.
-        if (Number.isSafeInteger(frame.last_id)) this.#remember(Math.max(frame.last_id, this.lastId));
+        if (frame.clamped && Number.isSafeInteger(frame.last_id)) {
+          // Our cursor was ahead of everything the server holds (a restored database):
+          // start again from the server's newest id, in every tab.
+          this.lastId = frame.last_id;
+          storeId(this.storageKey, frame.last_id, { force: true });
+        } else if (Number.isSafeInteger(frame.last_id)) {
+          // Stored even when unchanged, so a page opened later catches up from here.
+          this.#remember(Math.max(frame.last_id, this.lastId));
+        }
         this.#emit("synced", { lastId: this.lastId });
         break;
       case "unread_count":

@@ -115,7 +115,7 @@ async def test_connect_without_after_starts_from_now():
     await ws.disconnect()
 
 
-@pytest.mark.parametrize("after", ["-1", "abc", "1.5", "99999999999999999999"])
+@pytest.mark.parametrize("after", ["", "-1", "abc", "1.5", "99999999999999999999"])
 async def test_connect_with_bad_after_sends_error_and_closes_4400(after):
     alice = await create_user()
     communicator = WebsocketCommunicator(
@@ -129,6 +129,35 @@ async def test_connect_with_bad_after_sends_error_and_closes_4400(after):
         "code": CLOSE_BAD_REQUEST,
     }
     await communicator.disconnect()
+
+
+async def test_connect_with_after_beyond_the_newest_id_is_clamped_and_live_frames_flow():
+    alice = await create_user()
+    newest = await create_notification(recipient=alice)
+
+    # A cursor the server cannot have issued (a database restored from an older backup).
+    ws = await connect(alice, f"/ws/notifications/?after={newest.id + 1000}")
+    synced = await ws.receive_json_from()
+    later = await create_notification(recipient=alice)
+    await send_created(later, prev_id=newest.id)
+
+    assert synced == {"type": "synced", "last_id": newest.id, "clamped": True}
+    assert await ws.receive_json_from() == frame_for(later)
+    await ws.disconnect()
+
+
+async def test_sync_beyond_the_newest_id_is_clamped_and_the_next_push_is_delivered():
+    alice = await create_user()
+    ws = await connect(alice)
+
+    await ws.send_json_to({"type": "sync", "after": 10**12})
+    synced = await ws.receive_json_from()
+    first = await create_notification(recipient=alice)
+    await send_created(first, prev_id=None)
+
+    assert synced == {"type": "synced", "last_id": 0, "clamped": True}
+    assert await ws.receive_json_from() == frame_for(first)
+    await ws.disconnect()
 
 
 async def test_sync_message_replays_from_the_given_id():
