@@ -1,5 +1,6 @@
 """ASGI entry point: Django for HTTP, Channels for WebSocket."""
 
+import asyncio
 import gc
 import os
 
@@ -13,6 +14,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from apps.accounts.ws_auth import WebSocketAuthStack  # noqa: E402
+from apps.notifications.realtime.push import serve_from_loop  # noqa: E402
 from project.routing import websocket_urlpatterns  # noqa: E402
 
 # A worker holding thousands of sockets tracks about a million objects; the default
@@ -22,9 +24,15 @@ from project.routing import websocket_urlpatterns  # noqa: E402
 gc.freeze()
 gc.set_threshold(700, 10, 1000)
 
-application = ProtocolTypeRouter(
+router = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": WebSocketAuthStack(URLRouter(websocket_urlpatterns)),
     }
 )
+
+
+async def application(scope: dict, receive, send) -> None:
+    # Pushes made by a request are sent on this loop while the response goes out.
+    serve_from_loop(asyncio.get_running_loop())
+    await router(scope, receive, send)

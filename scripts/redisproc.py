@@ -1,6 +1,7 @@
 """A private redis-server process that a test may stop and start at will."""
 
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -50,6 +51,17 @@ class PrivateRedis:
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
+            self.thaw()
             self.process.kill()
             self.process.wait(10)
         self.process = None
+
+    def freeze(self) -> None:
+        """Hang the server without closing its sockets (SIGSTOP): connects still succeed,
+        commands get no answer, as with a server stuck on a slow disk or a long script."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)

@@ -214,9 +214,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Ripple ---
-# How long a request may wait on the channel layer after commit before giving up;
-# the stored row is the source of truth, so a slow Redis never slows a post for long.
-RIPPLE_PUSH_TIMEOUT_SECONDS = float(env("RIPPLE_PUSH_TIMEOUT_SECONDS", "0.5"))
+# How long one batch of pushes may wait on the channel layer before it is given up; the
+# stored row is the source of truth. In a worker the request does not wait for it at all.
+RIPPLE_PUSH_TIMEOUT_SECONDS = float(env("RIPPLE_PUSH_TIMEOUT_SECONDS", "2"))
 # Send a fan-out's pushes in a few Redis round trips (RippleRedisChannelLayer.group_send_many)
 # rather than one stock group_send per recipient; off only to measure the difference.
 RIPPLE_PUSH_BULK = env_bool("RIPPLE_PUSH_BULK", True)

@@ -2,11 +2,15 @@
 
 Pushes are at most once: the stored rows are the source of truth, and a connection that
 misses a push catches up from the database (`cursor`, `reconciler`). So a push is sent only
-once its rows are committed, never holds the caller for long, and never raises.
+once its rows are committed, never raises, and never holds an HTTP response: inside an ASGI
+worker the events are handed to the worker's event loop, which sends them in order while
+the response goes out. Elsewhere (a management command, a shell, the test process) the
+caller sends them itself and waits at most RIPPLE_PUSH_TIMEOUT_SECONDS.
 """
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from functools import partial
 
@@ -23,6 +27,10 @@ logger = logging.getLogger(__name__)
 
 Pushes = Sequence[Push] | Callable[[], Sequence[Push]]
 
+# Batches waiting on the worker's loop; past this (Redis hung for long) new ones are
+# dropped and counted, and connections catch up from the database.
+MAX_QUEUED_BATCHES = 1000
+
 
 def push_after_commit(pushes: Pushes) -> None:
     """Send these events once the current transaction commits (at once in autocommit).
@@ -36,25 +44,73 @@ def push_after_commit(pushes: Pushes) -> None:
     transaction.on_commit(partial(_deliver, pushes))
 
 
+class _Sender:
+    """Sends batches one after another on the ASGI worker's event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.queue: asyncio.Queue[Sequence[Push]] = asyncio.Queue(MAX_QUEUED_BATCHES)
+        self.task: asyncio.Task[None] | None = None
+
+    def submit(self, batch: Sequence[Push]) -> None:
+        """Thread-safe; returns at once."""
+        self.loop.call_soon_threadsafe(self._put, batch)
+
+    def _put(self, batch: Sequence[Push]) -> None:
+        try:
+            self.queue.put_nowait(batch)
+        except asyncio.QueueFull:
+            metrics.incr("notifications_push_failed", len(batch))
+            logger.warning("push of %d events dropped: the send queue is full", len(batch))
+            return
+        if self.task is None or self.task.done():
+            self.task = self.loop.create_task(self._run())
+
+    async def _run(self) -> None:
+        while not self.queue.empty():
+            await send_now(self.queue.get_nowait())
+
+    async def idle(self) -> None:
+        while self.task is not None and not self.task.done():
+            await asyncio.shield(self.task)
+
+
+_sender: _Sender | None = None
+_sender_lock = threading.Lock()
+
+
+def serve_from_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Send pushes on this (the ASGI server's) loop from now on; called by project.asgi."""
+    global _sender
+    if _sender is not None and _sender.loop is loop:
+        return
+    with _sender_lock:
+        if _sender is None or _sender.loop is not loop:
+            _sender = _Sender(loop)
+
+
 def _deliver(pushes: Pushes) -> None:
-    """Build and send; a failing or slow layer costs at most RIPPLE_PUSH_TIMEOUT_SECONDS."""
     batch = pushes() if callable(pushes) else pushes
     if not batch:
         return
+    sender = _sender
+    if sender is not None and sender.loop.is_running():
+        sender.submit(batch)
+        return
+    async_to_sync(send_now)(batch)
+
+
+async def send_now(batch: Sequence[Push]) -> None:
+    """Send one batch; a failing or slow layer costs at most RIPPLE_PUSH_TIMEOUT_SECONDS."""
     try:
-        async_to_sync(_send_all)(get_channel_layer(), batch)
+        await _send_all(get_channel_layer(), batch)
     except Exception as error:
         # The rows are committed; connections reconcile from the database.
         metrics.incr("notifications_push_failed", len(batch))
-        logger.warning(
-            "push of %d events failed: %s", len(batch), type(error).__name__ + _detail(error)
-        )
+        detail = f": {error}" if str(error) else ""
+        logger.warning("push of %d events failed: %s%s", len(batch), type(error).__name__, detail)
     else:
         metrics.incr("notifications_pushed", len(batch))
-
-
-def _detail(error: BaseException) -> str:
-    return f": {error}" if str(error) else ""
 
 
 async def _send_all(layer: RealtimeLayer, pushes: Sequence[Push]) -> None:
