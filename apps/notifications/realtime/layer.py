@@ -160,17 +160,16 @@ class RippleRedisChannelLayer(RedisChannelLayer):
         while not popped:
             result = await connection.bzpopmin(key, timeout=self.brpop_timeout)
             popped = [(result[1], result[2])] if result else []
-        first: tuple[Any, dict[str, Any]] | None = None
+        messages = []
         for member, _score in popped:
             message = self.deserialize(member)
-            target = message.pop("__asgi_channel__", channel)
-            if first is None:
-                first = (target, message)
-                continue
+            messages.append((message.pop("__asgi_channel__", channel), message))
+        # The caller buffers the message returned after these, so the last one is returned:
+        # each local channel then reads its messages in the order they were sent.
+        for target, message in messages[:-1]:
             for name in target if isinstance(target, list) else [target]:
                 self.receive_buffer[name].put_nowait(message)
-        assert first is not None
-        return first
+        return messages[-1]
 
     async def server_ids(self) -> list[str]:
         """Each shard's Redis run id; a change means the server restarted and lost its groups."""
