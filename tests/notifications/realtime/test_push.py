@@ -1,0 +1,86 @@
+"""push_after_commit: after commit only, never raising, one log line per failed batch, and
+never holding the caller when a worker's event loop is there to send."""
+
+import asyncio
+import logging
+import threading
+import time
+
+import pytest
+
+from apps.notifications.realtime import push as push_module
+from apps.notifications.realtime.events import unread_count
+from apps.notifications.realtime.push import push_after_commit, serve_from_loop
+
+pytestmark = pytest.mark.django_db
+
+
+class Layer:
+    def __init__(self, *, fail: bool = False, delay: float = 0) -> None:
+        self.fail = fail
+        self.delay = delay
+        self.sent: list[tuple[str, dict]] = []
+
+    async def group_send_many(self, messages):
+        await asyncio.sleep(self.delay)
+        if self.fail:
+            raise ConnectionError("redis is down")
+        self.sent += messages
+        return 0
+
+
+def test_a_failed_batch_logs_one_warning_with_its_size_and_no_traceback(
+    monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(push_module, "get_channel_layer", lambda: Layer(fail=True))
+
+    with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
+        push_after_commit([(user_id, unread_count(count=1)) for user_id in range(40)])
+
+    records = [r for r in caplog.records if r.name == push_module.__name__]
+    assert len(records) == 1
+    assert records[0].getMessage() == "push of 40 events failed: ConnectionError: redis is down"
+    assert records[0].exc_info is None
+
+
+def test_nothing_is_sent_before_commit_or_after_a_rollback(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    layer = Layer()
+    monkeypatch.setattr(push_module, "get_channel_layer", lambda: layer)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        push_after_commit([(1, unread_count(count=3))])
+        assert layer.sent == []
+
+    assert len(callbacks) == 1
+    assert layer.sent == []
+
+
+def test_in_a_worker_the_caller_returns_before_a_slow_layer_has_sent(monkeypatch):
+    layer = Layer(delay=0.5)
+    monkeypatch.setattr(push_module, "get_channel_layer", lambda: layer)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        asyncio.run_coroutine_threadsafe(_bind(), loop).result(5)
+
+        started = time.monotonic()
+        push_module._deliver([(7, unread_count(count=2)), (8, unread_count(count=0))])
+        returned_after = time.monotonic() - started
+        deadline = time.monotonic() + 5
+        while len(layer.sent) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+        monkeypatch.setattr(push_module, "_sender", None)
+
+    assert returned_after < 0.1
+    assert [group for group, _ in layer.sent] == ["notifications.user.7", "notifications.user.8"]
+
+
+async def _bind() -> None:
+    serve_from_loop(asyncio.get_running_loop())
