@@ -149,6 +149,9 @@ def asgi_workers(request):
             "REDIS_URL": os.environ["REDIS_URL"],
             "CHANNEL_LAYER_PREFIX": f"test-{uuid.uuid4().hex[:12]}",
             "DJANGO_LOG_LEVEL": "WARNING",
+            # Workers pool their database connections, as in production; only this test
+            # process opts out (project/settings/test.py).
+            "DATABASE_POOL": "true",
             **env,
         }
         with running_workers(count, env=worker_env) as pool:

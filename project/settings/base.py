@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from .env import database_from_url, env, env_bool, env_int, env_list
+from .env import database_settings, env, env_bool, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -76,9 +76,8 @@ TEMPLATES = [
 # --- Database ---
 # SQLite is the embedded default for a first run; set DATABASE_URL for PostgreSQL.
 DATABASES = {
-    "default": database_from_url(env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))
+    "default": database_settings(env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))
 }
-DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth ---

@@ -21,7 +21,7 @@ from .base import (
     SECRET_KEY,
     STATIC_ROOT,
 )
-from .env import database_from_url, env, env_bool, env_int, env_list
+from .env import database_settings, env, env_bool, env_int, env_list
 
 DEBUG = False
 
@@ -35,12 +35,9 @@ if not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
 # --- Database: PostgreSQL only; several workers would serialise on SQLite's one writer ---
-DATABASES = {"default": database_from_url(env("DATABASE_URL"))}
+DATABASES = {"default": database_settings(env("DATABASE_URL"))}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("Set DATABASE_URL to a postgres:// URL in production.")
-# 0 (a connection per request) is Django's advice under ASGI, where a persistent connection
-# would be held by each of the executor's threads.
-DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # --- Channel layer: Redis, sharded over several URLs or found through Sentinel ---

@@ -5,6 +5,9 @@ import os
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-not-secret")
 # API write limits high enough that neither the suite nor the workers it starts (they
 # inherit this environment) are ever throttled; throttle tests lower them per test.
+# The test process keeps plain connections: pytest-django creates and drops the test
+# database through them. The workers it starts turn the pool back on (tests/conftest.py).
+os.environ.setdefault("DATABASE_POOL", "false")
 for _scope in ("POSTS", "FRIEND_REQUESTS", "MESSAGES", "AUTH"):
     os.environ[f"RIPPLE_THROTTLE_{_scope}"] = "100000/min"
 

@@ -75,7 +75,11 @@ class RealtimeLayer(Protocol):
     async def group_send_many(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> int: ...
 
     async def group_change_many(
-        self, *, add: Iterable[tuple[str, str]] = (), discard: Iterable[tuple[str, str]] = ()
+        self,
+        *,
+        add: Iterable[tuple[str, str]] = (),
+        discard: Iterable[tuple[str, str]] = (),
+        chunk_timeout: float | None = None,
     ) -> None: ...
 
     async def server_ids(self) -> list[str]: ...
@@ -91,7 +95,11 @@ class RippleInMemoryChannelLayer(InMemoryChannelLayer):
         return 0
 
     async def group_change_many(
-        self, *, add: Iterable[tuple[str, str]] = (), discard: Iterable[tuple[str, str]] = ()
+        self,
+        *,
+        add: Iterable[tuple[str, str]] = (),
+        discard: Iterable[tuple[str, str]] = (),
+        chunk_timeout: float | None = None,
     ) -> None:
         for group, channel in add:
             await self.group_add(group, channel)
@@ -185,9 +193,11 @@ class RippleRedisChannelLayer(RedisChannelLayer):
         *,
         add: Iterable[tuple[str, str]] = (),
         discard: Iterable[tuple[str, str]] = (),
+        chunk_timeout: float | None = None,
     ) -> None:
         """Add and remove (group, channel) pairs in one pipeline per shard and chunk, adds
-        first. Bounded by `command_timeout` per chunk; raises if any chunk fails."""
+        first. Each chunk is bounded by `chunk_timeout` (default `command_timeout`); raises if any
+        chunk fails."""
         by_shard: dict[int, list[tuple[bool, str, str]]] = defaultdict(list)
         for group, channel in add:
             by_shard[self.consistent_hash(group)].append((True, group, channel))
@@ -204,7 +214,7 @@ class RippleRedisChannelLayer(RedisChannelLayer):
                         pipe.expire(key, self.group_expiry)
                     else:
                         pipe.zrem(key, channel)
-                async with asyncio.timeout(self.command_timeout):
+                async with asyncio.timeout(chunk_timeout or self.command_timeout):
                     await pipe.execute()
 
     async def group_send_many(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> int:

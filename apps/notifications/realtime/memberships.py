@@ -19,6 +19,10 @@ logger = logging.getLogger(__name__)
 
 Membership = tuple[str, str]  # (group, channel)
 
+# Nobody waits for a batch of leaves, so it may take longer than a handshake's join: a
+# worker busy closing thousands of sockets is slow to read the reply, not Redis to send it.
+LEAVE_TIMEOUT_SECONDS = 5.0
+
 
 class Memberships:
     def __init__(self) -> None:
@@ -70,7 +74,11 @@ class Memberships:
             joins, self._joins = self._joins, {}
             leaves, self._leaves = self._leaves, set()
             try:
-                await layer.group_change_many(add=list(joins), discard=list(leaves))
+                await layer.group_change_many(
+                    add=list(joins),
+                    discard=list(leaves),
+                    chunk_timeout=None if joins else LEAVE_TIMEOUT_SECONDS,
+                )
             except Exception as error:
                 self._failed_leaves |= leaves
                 logger.warning(

@@ -59,8 +59,7 @@ def test_two_thousand_sockets_closing_at_once_leave_no_stale_group_member(asgi_w
             left = group_members(redis_client, prefix, user_ids)
         return len(sockets), joined, left
 
-    # Persistent database connections: 2,000 handshakes would otherwise open 2,000 of them.
-    with asgi_workers(1, DATABASE_CONN_MAX_AGE="60") as pool:
+    with asgi_workers(1) as pool:
         redis_client = redis.Redis.from_url(pool.env["REDIS_URL"])
         opened, joined, left = asyncio.run(
             scenario(pool.workers[0], redis_client, pool.env["CHANNEL_LAYER_PREFIX"])

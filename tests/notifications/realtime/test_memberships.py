@@ -11,7 +11,7 @@ class RecordingLayer:
         self.calls: list[tuple[list, list]] = []
         self.failing = False
 
-    async def group_change_many(self, *, add=(), discard=()) -> None:
+    async def group_change_many(self, *, add=(), discard=(), chunk_timeout=None) -> None:
         if self.failing:
             raise ConnectionError("redis is down")
         self.calls.append((list(add), list(discard)))
