@@ -37,17 +37,17 @@ def notifications_retract_unread_from(*, actor_ids: Iterable[int]) -> int:
 
 
 def _delete_and_announce(condition: str, params: list[int]) -> int:
-    sql = (
-        f"DELETE FROM {NOTIFICATIONS} WHERE {condition} RETURNING id, recipient_id, read_at IS NULL"
-    )
+    # The column itself, not `read_at IS NULL`: SQLite 3.40 evaluates that expression in
+    # RETURNING to 0 even for rows whose read_at is NULL.
+    sql = f"DELETE FROM {NOTIFICATIONS} WHERE {condition} RETURNING id, recipient_id, read_at"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     removed: dict[int, list[int]] = defaultdict(list)
     lost_unread: set[int] = set()
-    for notification_id, recipient_id, was_unread in rows:
+    for notification_id, recipient_id, read_at in rows:
         removed[recipient_id].append(notification_id)
-        if was_unread:
+        if read_at is None:
             lost_unread.add(recipient_id)
     pushes: list[Push] = [
         (recipient_id, removed_event(ids=sorted(ids))) for recipient_id, ids in removed.items()
