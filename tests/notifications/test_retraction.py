@@ -10,6 +10,7 @@ from apps.notifications.consumers import NotificationConsumer
 from apps.notifications.models import Notification
 from apps.notifications.realtime import removed_event, unread_event
 from apps.notifications.services import (
+    notifications_retract_between,
     notifications_retract_for_posts,
     notifications_retract_unread_from,
 )
@@ -70,6 +71,46 @@ def test_retracting_an_actors_unread_notifications_pushes_the_count_that_remains
     assert by_user(pushes) == {
         tito.id: [removed_event(ids=[n.id for n in gone]), unread_event(count=0)]
     }
+
+
+@pytest.mark.django_db
+def test_retracting_between_two_users_takes_the_given_types_both_ways_and_nothing_else(
+    pushes, django_capture_on_commit_callbacks
+):
+    alice, bob, carol = UserFactory(), UserFactory(), UserFactory()
+    new_post = Notification.Type.NEW_POST
+    bobs_post_to_alice = NotificationFactory(recipient=alice, actor=bob, type=new_post)
+    alices_post_to_bob = NotificationFactory(recipient=bob, actor=alice, type=new_post, read=True)
+    kept = [
+        NotificationFactory(recipient=alice, actor=bob, type=Notification.Type.FRIEND_REQUEST),
+        NotificationFactory(recipient=alice, actor=carol, type=new_post),
+        NotificationFactory(recipient=carol, actor=bob, type=new_post),
+        NotificationFactory(recipient=carol, actor=alice, type=new_post),
+        NotificationFactory(recipient=bob, actor=carol, type=new_post),
+    ]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        removed = notifications_retract_between(user_id=alice.id, other_id=bob.id, types=[new_post])
+
+    assert removed == 2
+    assert set(Notification.objects.values_list("id", flat=True)) == {n.id for n in kept}
+    assert by_user(pushes) == {
+        alice.id: [removed_event(ids=[bobs_post_to_alice.id]), unread_event(count=2)],
+        bob.id: [removed_event(ids=[alices_post_to_bob.id])],
+    }
+
+
+@pytest.mark.django_db
+def test_retracting_between_with_no_types_does_nothing(pushes, django_capture_on_commit_callbacks):
+    alice, bob = UserFactory(), UserFactory()
+    NotificationFactory(recipient=alice, actor=bob)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        removed = notifications_retract_between(user_id=alice.id, other_id=bob.id, types=[])
+
+    assert removed == 0
+    assert Notification.objects.count() == 1
+    assert pushes == []
 
 
 @pytest.mark.django_db(transaction=True)
