@@ -1,12 +1,93 @@
 """Cursor pagination with a stable, unique order for live lists."""
 
-from rest_framework.pagination import CursorPagination
+from datetime import UTC, datetime
+
+from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from django.db.models import QuerySet
+from django.utils import timezone
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import Cursor, CursorPagination
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+INVALID_CURSOR = "Invalid cursor."
+MIN_INT64, MAX_INT64 = -(2**63), 2**63 - 1
 
 
 class NewestFirstCursorPagination(CursorPagination):
-    """Newest first; `-id` breaks ties so the order is unique and no item repeats or hides."""
+    """Newest first; `-id` breaks ties so the order is unique and no item repeats or hides.
+
+    A cursor is client input: its position goes into a WHERE clause on the ordering field,
+    so it is checked against that field's type first, and any bad cursor is a 400 naming
+    `cursor` (DRF itself answers 404 to an undecodable one and lets a bad position reach
+    the database).
+    """
 
     ordering = ("-created_at", "-id")
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def paginate_queryset(
+        self, queryset: QuerySet, request: Request, view: APIView | None = None
+    ) -> list | None:
+        self._queryset = queryset
+        return super().paginate_queryset(queryset, request, view=view)
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound as exc:
+            raise _invalid_cursor() from exc
+        if cursor is None or cursor.position is None:
+            return cursor
+        field = _ordering_field(self._queryset, self.ordering[0].lstrip("-"))
+        return cursor._replace(position=clean_position(field, cursor.position))
+
+
+def _invalid_cursor() -> ValidationError:
+    return ValidationError({"cursor": [INVALID_CURSOR]})
+
+
+def _ordering_field(queryset: QuerySet, name: str) -> models.Field | None:
+    annotation = queryset.query.annotations.get(name)
+    if annotation is not None:
+        return annotation.output_field
+    try:
+        return queryset.model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+def clean_position(field: models.Field | None, position: str) -> str:
+    """The position as the database can compare it with `field`, or a 400.
+
+    Integers must fit in 64 bits (SQLite overflows, PostgreSQL errors), text may not hold
+    NUL (PostgreSQL refuses it), datetimes must parse and survive conversion to UTC
+    (PostgreSQL refuses offsets beyond ±15:59, which Python accepts).
+    """
+    if field is None:
+        return position
+    try:
+        if isinstance(field, models.IntegerField):
+            number = int(position)
+            if not MIN_INT64 <= number <= MAX_INT64:
+                raise ValueError(position)
+            return str(number)
+        if isinstance(field, models.CharField | models.TextField):
+            if "\x00" in position:
+                raise ValueError(position)
+            return position
+        if isinstance(field, models.DateTimeField):
+            return str(_utc(field.to_python(position)))
+        return str(field.to_python(position))
+    except (DjangoValidationError, ValueError, TypeError, OverflowError) as exc:
+        raise _invalid_cursor() from exc
+
+
+def _utc(value: datetime) -> datetime:
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return value.astimezone(UTC)

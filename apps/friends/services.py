@@ -6,7 +6,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.common.exceptions import ApplicationError, NotFoundError
 from apps.notifications.models import Notification
-from apps.notifications.services import notification_create
+from apps.notifications.services import notification_create, notifications_retract_between
 
 from .models import FriendRequest, Friendship
 from .selectors import friendship_exists, pending_request_between
@@ -91,9 +91,15 @@ def friend_request_decline(*, request_id: int, user: User) -> FriendRequest:
 
 @transaction.atomic
 def friendship_delete(*, user: User, friend_id: int) -> None:
-    """Remove both directions of a friendship."""
+    """Remove both directions of a friendship, and each side's notifications of the other's
+    posts: an ex-friend may no longer open those posts, so the inbox may not show them."""
     deleted, _ = Friendship.objects.filter(
         user_id__in=[user.pk, friend_id], friend_id__in=[user.pk, friend_id]
     ).delete()
     if not deleted:
         raise NotFoundError(NOT_FRIENDS, code="not_found")
+    # Only now: a fan-out still running for a post of either user holds their friendship
+    # rows, so the DELETE above waited for it to commit, and this one sees its rows.
+    notifications_retract_between(
+        user_id=user.pk, other_id=friend_id, types=[Notification.Type.NEW_POST]
+    )

@@ -3,11 +3,14 @@
 from datetime import UTC, datetime
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
+from django_filters.fields import IsoDateTimeField
 
 from .models import Notification
 
 MAX_ID = 2**63 - 1
+OUT_OF_RANGE = "This date and time is outside the years 1 to 9999 once converted to UTC."
 
 
 class TypeInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
@@ -17,14 +20,26 @@ class TypeInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
         return qs.filter(type__in=value) if value else qs
 
 
-class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
-    """ISO 8601 with any offset Python accepts, compared in UTC.
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """ISO 8601 with any offset Python accepts, cleaned to UTC.
 
-    PostgreSQL refuses offsets beyond ±15:59, which Python allows up to ±23:59.
+    PostgreSQL refuses offsets beyond ±15:59, which Python allows up to ±23:59. Converting
+    in the form field makes a value that leaves the calendar in UTC (9999-12-31T23:59-01:00)
+    an error naming its parameter.
     """
 
-    def filter(self, qs: QuerySet, value: datetime | None) -> QuerySet:
-        return super().filter(qs, value.astimezone(UTC) if value else value)
+    def to_python(self, value: str | None) -> datetime | None:
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except OverflowError as exc:
+            raise forms.ValidationError(OUT_OF_RANGE, code="invalid") from exc
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 class NotificationFilter(django_filters.FilterSet):

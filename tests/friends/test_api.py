@@ -168,6 +168,26 @@ def test_friend_delete_friend_returns_204_and_removes_both_rows(client_for, frie
     assert not Friendship.objects.exists()
 
 
+def test_friend_delete_takes_each_sides_posts_out_of_the_others_inbox(client_for, friends):
+    alice, bob = friends
+    alice_api, bob_api = client_for(alice), client_for(bob)
+    posts = {
+        user: api.post(
+            "/api/posts/", {"content": "mine", "type": "thoughts"}, format="json"
+        ).json()["id"]
+        for user, api in [(alice, alice_api), (bob, bob_api)]
+    }
+    assert alice_api.get("/api/notifications/unread-count/").json() == {"count": 1}
+
+    assert alice_api.delete(f"{FRIENDS_URL}{bob.id}/").status_code == 204
+
+    for api, other in [(alice_api, bob), (bob_api, alice)]:
+        assert api.get(f"/api/posts/{posts[other]}/").status_code == 404
+        assert api.get("/api/notifications/").json()["results"] == []
+        assert api.get("/api/notifications/?grouped=true").json()["results"] == []
+        assert api.get("/api/notifications/unread-count/").json() == {"count": 0}
+
+
 @pytest.mark.parametrize("known", [True, False], ids=["stranger", "unknown-user"])
 def test_friend_delete_not_a_friend_returns_404(client_for, user, known):
     other_id = UserFactory().id if known else user.id + 1000

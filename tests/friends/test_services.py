@@ -1,6 +1,8 @@
 """Friend request and friendship services."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from apps.common.exceptions import ApplicationError, NotFoundError
 from apps.friends import services
@@ -16,7 +18,11 @@ from apps.friends.services import (
     friend_request_decline,
     friendship_delete,
 )
-from tests.factories import FriendRequestFactory, UserFactory, make_friends
+from apps.notifications.models import Notification
+from apps.notifications.realtime import removed_event, unread_event
+from apps.notifications.services import notification_mark_read, preference_update
+from apps.posts.services import post_create
+from tests.factories import FriendRequestFactory, NotificationFactory, UserFactory, make_friends
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +135,92 @@ def test_friendship_delete_not_friends_raises_not_found():
 
     with pytest.raises(NotFoundError, match=NOT_FRIENDS):
         friendship_delete(user=alice, friend_id=bob.pk)
+
+
+@pytest.fixture
+def retraction_pushes(monkeypatch) -> list[list]:
+    sent: list[list] = []
+    monkeypatch.setattr("apps.notifications.services.delivery.push", lambda pushes: None)
+    monkeypatch.setattr("apps.notifications.services.retraction.push", sent.append)
+    return sent
+
+
+def _pushed_by_user(batches: list[list]) -> dict[int, list[dict]]:
+    events: dict[int, list[dict]] = {}
+    for batch in batches:
+        for user_id, event in batch:
+            events.setdefault(user_id, []).append(event)
+    return events
+
+
+def test_friendship_delete_retracts_each_sides_post_notifications_of_the_other(
+    retraction_pushes, django_capture_on_commit_callbacks
+):
+    alice, bob, carol = UserFactory(), UserFactory(), UserFactory()
+    for a, b in [(alice, bob), (alice, carol), (bob, carol)]:
+        make_friends(a, b)
+    preference_update(user=alice, changes={"batch_window_seconds": 0})
+    preference_update(user=bob, changes={"batch_window_seconds": 0})
+    bobs_post = post_create(author=bob, content="bob's", type="thoughts")
+    alices_post = post_create(author=alice, content="alice's", type="thoughts")
+    post_create(author=carol, content="carol's", type="thoughts")
+    to_alice = Notification.objects.get(recipient=alice, post=bobs_post)
+    to_bob = Notification.objects.get(recipient=bob, post=alices_post)
+    notification_mark_read(user=bob, notification_id=to_bob.pk)
+    request = friend_request_create(from_user=UserFactory(), to_user=alice)
+    untouched = set(
+        Notification.objects.exclude(pk__in=[to_alice.pk, to_bob.pk]).values_list("pk", flat=True)
+    )
+    assert len(untouched) == 5  # carol's post to both, both posts to carol, the request
+
+    with django_capture_on_commit_callbacks(execute=True):
+        friendship_delete(user=alice, friend_id=bob.pk)
+
+    assert set(Notification.objects.values_list("pk", flat=True)) == untouched
+    assert Notification.objects.filter(recipient=alice, data__request_id=request.pk).exists()
+    assert _pushed_by_user(retraction_pushes) == {
+        # Alice's count goes from 3 to 2 (carol's post, the request); bob's read one changes
+        # no count.
+        alice.pk: [removed_event(ids=[to_alice.pk]), unread_event(count=2)],
+        bob.pk: [removed_event(ids=[to_bob.pk])],
+    }
+
+
+def test_friendship_delete_kept_notifications_when_not_friends(
+    retraction_pushes, django_capture_on_commit_callbacks
+):
+    alice, bob = UserFactory(), UserFactory()
+    NotificationFactory(recipient=alice, actor=bob)
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(NotFoundError):
+        friendship_delete(user=alice, friend_id=bob.pk)
+
+    assert Notification.objects.count() == 1
+    assert retraction_pushes == []
+
+
+@pytest.mark.parametrize("by", ["alice", "bob"])
+def test_friendship_delete_runs_a_constant_number_of_queries(
+    retraction_pushes, django_capture_on_commit_callbacks, by
+):
+    def unfriend_queries(posts: int) -> int:
+        alice, bob = UserFactory(), UserFactory()
+        make_friends(alice, bob)
+        for _ in range(posts):
+            NotificationFactory(recipient=alice, actor=bob, type=Notification.Type.NEW_POST)
+            NotificationFactory(recipient=bob, actor=alice, type=Notification.Type.NEW_POST)
+        user, other = (alice, bob) if by == "alice" else (bob, alice)
+        # The on-commit work (the unread counts) runs inside the count.
+        with (
+            CaptureQueriesContext(connection) as queries,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            friendship_delete(user=user, friend_id=other.pk)
+        assert not Notification.objects.filter(recipient__in=[alice, bob]).exists()
+        return [query["sql"] for query in queries]
+
+    few, many = unfriend_queries(1), unfriend_queries(40)
+
+    assert len(few) == len(many)
+    table = Notification._meta.db_table
+    assert len([sql for sql in many if sql.startswith(f"DELETE FROM {table}")]) == 1

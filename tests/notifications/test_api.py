@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.notifications.filters import OUT_OF_RANGE
 from apps.notifications.models import Notification
 from tests.factories import NotificationFactory, UserFactory
 
@@ -146,6 +147,10 @@ def test_list_filters_by_actor_and_creation_time(client, me):
         ({"actor": "abc"}, "actor"),
         ({"created_after": "yesterday"}, "created_after"),
         ({"created_before": "2026-13-45"}, "created_before"),
+        # Valid in Python, but past year 9999 or before year 1 once converted to UTC.
+        ({"created_after": "9999-12-31T23:59:59-01:00"}, "created_after"),
+        ({"created_before": "0001-01-01T00:00:00+23:59"}, "created_before"),
+        ({"created_after": "0001-01-01T00:00:00+23:59", "grouped": "true"}, "created_after"),
         ({"after": "-3"}, "after"),
         ({"after": "x"}, "after"),
     ],
@@ -155,6 +160,17 @@ def test_list_bad_filter_value_is_400_naming_the_parameter(client, params, field
 
     assert response.status_code == 400
     assert field in response.json()["fields"]
+
+
+def test_list_datetime_at_the_calendar_edge_is_400_in_the_usual_shape(client):
+    response = client.get(LIST, {"created_after": "9999-12-31T23:59:59-01:00"})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": f"created_after: {OUT_OF_RANGE}",
+        "code": "invalid",
+        "fields": {"created_after": [OUT_OF_RANGE]},
+    }
 
 
 def test_list_after_returns_newer_items_oldest_first_in_pages(client, me):

@@ -1,4 +1,5 @@
-"""Taking notifications back: removed posts, suspended actors, closed sessions.
+"""Taking notifications back: removed posts, suspended actors, ended friendships, closed
+sessions.
 
 Deletion is one statement whatever the number of rows; after commit each affected
 recipient's open connections get the removed ids and their new unread count.
@@ -37,18 +38,36 @@ def notifications_retract_unread_from(*, actor_ids: Iterable[int]) -> int:
     return _delete_and_announce(f"actor_id IN ({marks}) AND read_at IS NULL", actor_ids)
 
 
-def _delete_and_announce(condition: str, params: list[int]) -> int:
-    sql = (
-        f"DELETE FROM {NOTIFICATIONS} WHERE {condition} RETURNING id, recipient_id, read_at IS NULL"
+@transaction.atomic
+def notifications_retract_between(*, user_id: int, other_id: int, types: Iterable[str]) -> int:
+    """Delete the notifications of these types that either user caused the other.
+
+    For an unfriending: each side's inbox loses the other's posts, which it may no longer
+    open. Read ones go too, since they carry the post's text.
+    """
+    types = list(types)
+    if not types:
+        return 0
+    marks = ", ".join(["%s"] * len(types))
+    return _delete_and_announce(
+        f"type IN ({marks}) AND ((recipient_id = %s AND actor_id = %s) "
+        f"OR (recipient_id = %s AND actor_id = %s))",
+        [*types, user_id, other_id, other_id, user_id],
     )
+
+
+def _delete_and_announce(condition: str, params: list[int | str]) -> int:
+    # The column itself, not `read_at IS NULL`: SQLite 3.40 evaluates that expression in
+    # RETURNING to 0 even for rows whose read_at is NULL.
+    sql = f"DELETE FROM {NOTIFICATIONS} WHERE {condition} RETURNING id, recipient_id, read_at"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     removed: dict[int, list[int]] = defaultdict(list)
     lost_unread: set[int] = set()
-    for notification_id, recipient_id, was_unread in rows:
+    for notification_id, recipient_id, read_at in rows:
         removed[recipient_id].append(notification_id)
-        if was_unread:
+        if read_at is None:
             lost_unread.add(recipient_id)
     pushes: list[Push] = [
         (recipient_id, notification_removed(ids=sorted(ids)))
