@@ -19,7 +19,7 @@ from apps.friends.services import (
     friendship_delete,
 )
 from apps.notifications.models import Notification
-from apps.notifications.realtime import removed_event, unread_event
+from apps.notifications.realtime.events import notification_removed, unread_count
 from apps.notifications.services import notification_mark_read, preference_update
 from apps.posts.services import post_create
 from tests.factories import FriendRequestFactory, NotificationFactory, UserFactory, make_friends
@@ -137,14 +137,6 @@ def test_friendship_delete_not_friends_raises_not_found():
         friendship_delete(user=alice, friend_id=bob.pk)
 
 
-@pytest.fixture
-def retraction_pushes(monkeypatch) -> list[list]:
-    sent: list[list] = []
-    monkeypatch.setattr("apps.notifications.services.delivery.push", lambda pushes: None)
-    monkeypatch.setattr("apps.notifications.services.retraction.push", sent.append)
-    return sent
-
-
 def _pushed_by_user(batches: list[list]) -> dict[int, list[dict]]:
     events: dict[int, list[dict]] = {}
     for batch in batches:
@@ -154,7 +146,7 @@ def _pushed_by_user(batches: list[list]) -> dict[int, list[dict]]:
 
 
 def test_friendship_delete_retracts_each_sides_post_notifications_of_the_other(
-    retraction_pushes, django_capture_on_commit_callbacks
+    pushes, django_capture_on_commit_callbacks
 ):
     alice, bob, carol = UserFactory(), UserFactory(), UserFactory()
     for a, b in [(alice, bob), (alice, carol), (bob, carol)]:
@@ -178,16 +170,16 @@ def test_friendship_delete_retracts_each_sides_post_notifications_of_the_other(
 
     assert set(Notification.objects.values_list("pk", flat=True)) == untouched
     assert Notification.objects.filter(recipient=alice, data__request_id=request.pk).exists()
-    assert _pushed_by_user(retraction_pushes) == {
+    assert _pushed_by_user(pushes.batches) == {
         # Alice's count goes from 3 to 2 (carol's post, the request); bob's read one changes
         # no count.
-        alice.pk: [removed_event(ids=[to_alice.pk]), unread_event(count=2)],
-        bob.pk: [removed_event(ids=[to_bob.pk])],
+        alice.pk: [notification_removed(ids=[to_alice.pk]), unread_count(count=2)],
+        bob.pk: [notification_removed(ids=[to_bob.pk])],
     }
 
 
 def test_friendship_delete_kept_notifications_when_not_friends(
-    retraction_pushes, django_capture_on_commit_callbacks
+    pushes, django_capture_on_commit_callbacks
 ):
     alice, bob = UserFactory(), UserFactory()
     NotificationFactory(recipient=alice, actor=bob)
@@ -196,12 +188,12 @@ def test_friendship_delete_kept_notifications_when_not_friends(
         friendship_delete(user=alice, friend_id=bob.pk)
 
     assert Notification.objects.count() == 1
-    assert retraction_pushes == []
+    assert pushes == []
 
 
 @pytest.mark.parametrize("by", ["alice", "bob"])
 def test_friendship_delete_runs_a_constant_number_of_queries(
-    retraction_pushes, django_capture_on_commit_callbacks, by
+    pushes, django_capture_on_commit_callbacks, by
 ):
     def unfriend_queries(posts: int) -> int:
         alice, bob = UserFactory(), UserFactory()

@@ -6,9 +6,9 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from apps.notifications.consumers import NotificationConsumer
 from apps.notifications.models import Notification
-from apps.notifications.realtime import removed_event, unread_event
+from apps.notifications.realtime.consumer import NotificationConsumer
+from apps.notifications.realtime.events import notification_removed, unread_count
 from apps.notifications.services import (
     notifications_retract_between,
     notifications_retract_for_posts,
@@ -16,14 +16,6 @@ from apps.notifications.services import (
 )
 from tests.conftest import with_user
 from tests.factories import NotificationFactory, PostFactory, UserFactory
-
-
-@pytest.fixture
-def pushes(monkeypatch) -> list[list]:
-    """Every batch the retraction module hands to the realtime push."""
-    sent: list[list] = []
-    monkeypatch.setattr("apps.notifications.services.retraction.push", sent.append)
-    return sent
 
 
 def by_user(batches: list[list]) -> dict[int, list[dict]]:
@@ -49,10 +41,10 @@ def test_retracting_a_post_pushes_removed_ids_and_the_new_unread_count(
         assert pushes == []
 
     assert removed == 2
-    assert by_user(pushes) == {
-        tito.id: [removed_event(ids=[unread.id]), unread_event(count=1)],
+    assert by_user(pushes.batches) == {
+        tito.id: [notification_removed(ids=[unread.id]), unread_count(count=1)],
         # Ana lost a read notification only: her count did not change, so no count push.
-        ana.id: [removed_event(ids=[read.id])],
+        ana.id: [notification_removed(ids=[read.id])],
     }
 
 
@@ -68,8 +60,8 @@ def test_retracting_an_actors_unread_notifications_pushes_the_count_that_remains
         notifications_retract_unread_from(actor_ids=[spammer.id])
 
     assert list(Notification.objects.values_list("id", flat=True)) == [kept.id]
-    assert by_user(pushes) == {
-        tito.id: [removed_event(ids=[n.id for n in gone]), unread_event(count=0)]
+    assert by_user(pushes.batches) == {
+        tito.id: [notification_removed(ids=[n.id for n in gone]), unread_count(count=0)]
     }
 
 
@@ -94,9 +86,9 @@ def test_retracting_between_two_users_takes_the_given_types_both_ways_and_nothin
 
     assert removed == 2
     assert set(Notification.objects.values_list("id", flat=True)) == {n.id for n in kept}
-    assert by_user(pushes) == {
-        alice.id: [removed_event(ids=[bobs_post_to_alice.id]), unread_event(count=2)],
-        bob.id: [removed_event(ids=[alices_post_to_bob.id])],
+    assert by_user(pushes.batches) == {
+        alice.id: [notification_removed(ids=[bobs_post_to_alice.id]), unread_count(count=2)],
+        bob.id: [notification_removed(ids=[alices_post_to_bob.id])],
     }
 
 
