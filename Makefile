@@ -34,8 +34,10 @@ run: migrate  ## serve HTTP + WebSocket on HOST:PORT (SQLite and in-memory layer
 	DJANGO_SETTINGS_MODULE=project.settings.dev $(BIN)/uvicorn project.asgi:application \
 		--host $(HOST) --port $(PORT) --ws-max-size 65536 --ws-per-message-deflate false --no-access-log
 
+# The workers' metrics files go to var/ (emptied by serve.sh at every start), one directory per port.
 serve:  ## production ASGI server: WORKERS processes (default: one per CPU) on HOST:PORT, settings from the environment
 	PATH="$(CURDIR)/$(BIN):$$PATH" DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-project.settings.prod} \
+		PROMETHEUS_MULTIPROC_DIR=$${PROMETHEUS_MULTIPROC_DIR:-$(CURDIR)/var/metrics-$(PORT)} \
 		HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) docker/serve.sh
 
 # Browser tests and the compose-file check need Debian's chromium and a compose client:

@@ -9,8 +9,6 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 
-from apps.notifications import metrics as notification_metrics
-
 from . import prometheus
 from .health import readiness
 
@@ -45,6 +43,5 @@ def readyz(request: HttpRequest) -> HttpResponse:
 
 
 def metrics(request: HttpRequest) -> HttpResponse:
-    """This process's counters and gauges in the Prometheus text format."""
-    samples = [*notification_metrics.prometheus_metrics(), prometheus.process_start_time()]
-    return HttpResponse(prometheus.render(samples), content_type=prometheus.CONTENT_TYPE)
+    """Every registered metric in the Prometheus text format; all workers' when multiprocess."""
+    return HttpResponse(prometheus.exposition(), content_type=prometheus.CONTENT_TYPE)
