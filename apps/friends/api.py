@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.models import User
 from apps.accounts.serializers import UserRefSerializer
-from apps.common.pagination import NewestFirstCursorPagination
+from apps.common.pagination import NewestFirstCursorPagination, get_paginated_response
 from apps.common.throttling import WriteRateThrottle
 
 from .models import FriendRequest
@@ -36,7 +36,6 @@ class FriendRequestOutputSerializer(serializers.ModelSerializer):
 class FriendRequestListCreateApi(APIView):
     throttle_classes = [WriteRateThrottle]
     throttle_scope = "friend_requests"
-    # Read only by the schema generator: this view's GET answers a page of this paginator.
     pagination_class = NewestFirstCursorPagination
 
     @extend_schema_serializer(component_name="FriendRequestCreateInput")
@@ -60,9 +59,13 @@ class FriendRequestListCreateApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         requests = friend_request_list(user=request.user, **filters.validated_data)
-        paginator = NewestFirstCursorPagination()
-        page = paginator.paginate_queryset(requests, request, view=self)
-        return paginator.get_paginated_response(FriendRequestOutputSerializer(page, many=True).data)
+        return get_paginated_response(
+            pagination_class=self.pagination_class,
+            serializer_class=FriendRequestOutputSerializer,
+            queryset=requests,
+            request=request,
+            view=self,
+        )
 
     @extend_schema(request=InputSerializer, responses={201: FriendRequestOutputSerializer})
     def post(self, request: Request) -> Response:
@@ -94,14 +97,17 @@ class FriendListApi(APIView):
     class Pagination(NewestFirstCursorPagination):
         ordering = ("username", "id")
 
-    # Read only by the schema generator: this view's GET answers a page of this paginator.
     pagination_class = Pagination
 
     @extend_schema(responses={200: UserRefSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        paginator = self.Pagination()
-        page = paginator.paginate_queryset(friend_list(user=request.user), request, view=self)
-        return paginator.get_paginated_response(UserRefSerializer(page, many=True).data)
+        return get_paginated_response(
+            pagination_class=self.pagination_class,
+            serializer_class=UserRefSerializer,
+            queryset=friend_list(user=request.user),
+            request=request,
+            view=self,
+        )
 
 
 class FriendDeleteApi(APIView):

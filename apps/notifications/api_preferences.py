@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.models import User
 from apps.accounts.serializers import UserRefSerializer
-from apps.common.pagination import NewestFirstCursorPagination
+from apps.common.pagination import NewestFirstCursorPagination, get_paginated_response
 from apps.posts.models import Post
 
 from .models import MutedUser, Notification, NotificationPreference
@@ -111,7 +111,6 @@ class MutedUserOutputSerializer(serializers.ModelSerializer):
 
 
 class MutedUserListCreateApi(APIView):
-    # For the schema: the list is a cursor page.
     pagination_class = NewestFirstCursorPagination
 
     @extend_schema_serializer(component_name="MutedUserCreateInput")
@@ -126,9 +125,13 @@ class MutedUserListCreateApi(APIView):
 
     @extend_schema(responses={200: MutedUserOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        paginator = NewestFirstCursorPagination()
-        page = paginator.paginate_queryset(muted_user_list(user=request.user), request, view=self)
-        return paginator.get_paginated_response(MutedUserOutputSerializer(page, many=True).data)
+        return get_paginated_response(
+            pagination_class=self.pagination_class,
+            serializer_class=MutedUserOutputSerializer,
+            queryset=muted_user_list(user=request.user),
+            request=request,
+            view=self,
+        )
 
     @extend_schema(request=InputSerializer, responses={201: MutedUserOutputSerializer})
     def post(self, request: Request) -> Response:

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.models import User
-from apps.common.pagination import NewestFirstCursorPagination
+from apps.common.pagination import NewestFirstCursorPagination, get_paginated_response
 from apps.common.throttling import WriteRateThrottle
 
 from .models import CONTENT_MAX_LENGTH, Post
@@ -22,7 +22,6 @@ CONTENT_BLANK = "This field may not be blank."
 class PostListCreateApi(APIView):
     throttle_classes = [WriteRateThrottle]
     throttle_scope = "posts"
-    # Read only by the schema generator: this view's GET answers a page of this paginator.
     pagination_class = NewestFirstCursorPagination
 
     @extend_schema_serializer(component_name="PostCreateInput")
@@ -46,9 +45,13 @@ class PostListCreateApi(APIView):
 
     @extend_schema(responses={200: PostSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        paginator = NewestFirstCursorPagination()
-        page = paginator.paginate_queryset(post_feed(user=request.user), request, view=self)
-        return paginator.get_paginated_response(PostSerializer(page, many=True).data)
+        return get_paginated_response(
+            pagination_class=self.pagination_class,
+            serializer_class=PostSerializer,
+            queryset=post_feed(user=request.user),
+            request=request,
+            view=self,
+        )
 
     @extend_schema(request=InputSerializer, responses={201: PostSerializer})
     def post(self, request: Request) -> Response:
@@ -91,15 +94,18 @@ class PostReplyListCreateApi(APIView):
     class Pagination(NewestFirstCursorPagination):
         ordering = ("created_at", "id")
 
-    # Read only by the schema generator: this view's GET answers a page of this paginator.
     pagination_class = Pagination
 
     @extend_schema(responses={200: ReplySerializer(many=True)})
     def get(self, request: Request, post_id: int) -> Response:
         post = post_get_visible(user=request.user, post_id=post_id)
-        paginator = self.Pagination()
-        page = paginator.paginate_queryset(reply_list(post=post), request, view=self)
-        return paginator.get_paginated_response(ReplySerializer(page, many=True).data)
+        return get_paginated_response(
+            pagination_class=self.pagination_class,
+            serializer_class=ReplySerializer,
+            queryset=reply_list(post=post),
+            request=request,
+            view=self,
+        )
 
     @extend_schema(request=InputSerializer, responses={201: ReplySerializer})
     def post(self, request: Request, post_id: int) -> Response:
