@@ -6,16 +6,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.models import User
-from apps.accounts.serializers import UserRefSerializer
+from apps.accounts.serializers import UserIdField, UserRefSerializer
 from apps.common.pagination import MAX_INT64, NewestFirstCursorPagination, get_paginated_response
 from apps.common.throttling import WriteRateThrottle
 
 from .models import TEXT_MAX_LENGTH, Message
 from .selectors import message_conversation
 from .services import message_send
-
-UNKNOWN_USER = "No user with this id."
 
 
 class MessageOutputSerializer(serializers.ModelSerializer):
@@ -34,14 +31,8 @@ class MessageListCreateApi(APIView):
 
     @extend_schema_serializer(component_name="MessageSendInput")
     class InputSerializer(serializers.Serializer):
-        to = serializers.IntegerField(min_value=1)
+        to = UserIdField()
         text = serializers.CharField(max_length=TEXT_MAX_LENGTH)
-
-        def validate_to(self, value: int) -> User:
-            user = User.objects.filter(pk=value).first()
-            if user is None:
-                raise serializers.ValidationError(UNKNOWN_USER)
-            return user
 
     class FilterSerializer(serializers.Serializer):
         def get_fields(self) -> dict[str, serializers.Field]:

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.models import User
-from apps.accounts.serializers import UserRefSerializer
+from apps.accounts.serializers import UserIdField, UserRefSerializer
 from apps.common.pagination import NewestFirstCursorPagination, get_paginated_response
 from apps.common.throttling import WriteRateThrottle
 
@@ -20,8 +20,6 @@ from .services import (
     friend_request_decline,
     friendship_delete,
 )
-
-UNKNOWN_USER = "No user with this id."
 
 
 class FriendRequestOutputSerializer(serializers.ModelSerializer):
@@ -40,13 +38,7 @@ class FriendRequestListCreateApi(APIView):
 
     @extend_schema_serializer(component_name="FriendRequestCreateInput")
     class InputSerializer(serializers.Serializer):
-        to_user = serializers.IntegerField(min_value=1)
-
-        def validate_to_user(self, value: int) -> User:
-            user = User.objects.filter(pk=value, is_active=True).first()
-            if user is None:
-                raise serializers.ValidationError(UNKNOWN_USER)
-            return user
+        to_user = UserIdField()
 
     class FilterSerializer(serializers.Serializer):
         direction = serializers.ChoiceField(choices=["incoming", "outgoing"], required=False)

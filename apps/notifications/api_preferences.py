@@ -8,8 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.models import User
-from apps.accounts.serializers import UserRefSerializer
+from apps.accounts.serializers import UserIdField, UserRefSerializer
 from apps.common.pagination import NewestFirstCursorPagination, get_paginated_response
 from apps.posts.models import Post
 
@@ -19,7 +18,6 @@ from .services import muted_user_create, muted_user_delete, preference_update
 
 CHANNELS = ("inbox", "realtime")
 UNKNOWN_KEY = "Unknown field."
-UNKNOWN_USER = "No user with this id."
 
 
 def preference_data(preference: NotificationPreference) -> dict[str, Any]:
@@ -115,13 +113,7 @@ class MutedUserListCreateApi(APIView):
 
     @extend_schema_serializer(component_name="MutedUserCreateInput")
     class InputSerializer(serializers.Serializer):
-        user = serializers.IntegerField(min_value=1)
-
-        def validate_user(self, value: int) -> User:
-            user = User.objects.filter(pk=value).first()
-            if user is None:
-                raise serializers.ValidationError(UNKNOWN_USER)
-            return user
+        user = UserIdField()
 
     @extend_schema(responses={200: MutedUserOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:

@@ -6,7 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.models import User
+from apps.accounts.serializers import UserIdField
 from apps.common.pagination import NewestFirstCursorPagination, get_paginated_response
 from apps.common.throttling import WriteRateThrottle
 
@@ -15,7 +15,6 @@ from .selectors import post_feed, post_get_visible, reply_list
 from .serializers import PostSerializer, ReplySerializer
 from .services import post_create, post_delete, post_like, post_unlike, reply_create
 
-UNKNOWN_USER = "No user with this id."
 CONTENT_BLANK = "This field may not be blank."
 
 
@@ -28,20 +27,12 @@ class PostListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         content = serializers.CharField(max_length=CONTENT_MAX_LENGTH, trim_whitespace=False)
         type = serializers.ChoiceField(choices=Post.Type.choices)
-        target_profile = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+        target_profile = UserIdField(required=False, allow_null=True)
 
         def validate_content(self, value: str) -> str:
             if not value.strip():
                 raise serializers.ValidationError(CONTENT_BLANK)
             return value
-
-        def validate_target_profile(self, value: int | None) -> User | None:
-            if value is None:
-                return None
-            user = User.objects.filter(pk=value).first()
-            if user is None:
-                raise serializers.ValidationError(UNKNOWN_USER)
-            return user
 
     @extend_schema(responses={200: PostSerializer(many=True)})
     def get(self, request: Request) -> Response:
