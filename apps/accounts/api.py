@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.common.pagination import NewestFirstCursorPagination
+from apps.common.pagination import NewestFirstCursorPagination, get_paginated_response
 from apps.common.throttling import WriteRateThrottle
 
 from .selectors import user_list
@@ -83,7 +83,6 @@ class UserListApi(APIView):
     class Pagination(NewestFirstCursorPagination):
         ordering = ("username_lower", "id")
 
-    # Read only by the schema generator: this view's GET answers a page of this paginator.
     pagination_class = Pagination
 
     @extend_schema(
@@ -103,6 +102,10 @@ class UserListApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         users = user_list(username=filters.validated_data["username"], exclude_id=request.user.pk)
-        paginator = self.Pagination()
-        page = paginator.paginate_queryset(users, request, view=self)
-        return paginator.get_paginated_response(UserRefSerializer(page, many=True).data)
+        return get_paginated_response(
+            pagination_class=self.pagination_class,
+            serializer_class=UserRefSerializer,
+            queryset=users,
+            request=request,
+            view=self,
+        )

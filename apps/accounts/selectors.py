@@ -16,3 +16,8 @@ def user_list(*, username: str, exclude_id: int | None = None) -> QuerySet[User]
     if exclude_id is not None:
         users = users.exclude(pk=exclude_id)
     return users.annotate(username_lower=Lower("username")).order_by("username_lower", "id")
+
+
+def active_members() -> QuerySet[User]:
+    """The users who can use Ripple: active and not suspended, as the API's permission asks."""
+    return User.objects.filter(is_active=True, suspended_at__isnull=True)

@@ -1,6 +1,8 @@
-"""Cursor pagination with a stable, unique order for live lists."""
+"""Cursor pagination with a stable, unique order for live lists, and the one way views page."""
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -10,6 +12,8 @@ from django.utils import timezone
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 INVALID_CURSOR = "Invalid cursor."
@@ -45,6 +49,27 @@ class NewestFirstCursorPagination(CursorPagination):
             return cursor
         field = _ordering_field(self._queryset, self.ordering[0].lstrip("-"))
         return cursor._replace(position=clean_position(field, cursor.position))
+
+
+def get_paginated_response(
+    *,
+    pagination_class: type[NewestFirstCursorPagination],
+    serializer_class: type[BaseSerializer],
+    queryset: QuerySet,
+    request: Request,
+    view: APIView,
+    expand: Callable[[list], Sequence[Any]] | None = None,
+) -> Response:
+    """One page of `queryset` as `{next, previous, results}`.
+
+    Views pass the `pagination_class` they declare, which is what drf-spectacular documents
+    for them. `expand` turns the page's rows into what the serializer reads, for items
+    that need a query per page rather than one per row.
+    """
+    paginator = pagination_class()
+    page = paginator.paginate_queryset(queryset, request, view=view) or []
+    items = expand(page) if expand is not None else page
+    return paginator.get_paginated_response(serializer_class(items, many=True).data)
 
 
 def _invalid_cursor() -> ValidationError:

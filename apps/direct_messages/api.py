@@ -6,17 +6,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.models import User
-from apps.accounts.serializers import UserRefSerializer
-from apps.common.pagination import NewestFirstCursorPagination
+from apps.accounts.serializers import UserIdField, UserRefSerializer
+from apps.common.pagination import MAX_INT64, NewestFirstCursorPagination, get_paginated_response
 from apps.common.throttling import WriteRateThrottle
 
 from .models import TEXT_MAX_LENGTH, Message
 from .selectors import message_conversation
 from .services import message_send
-
-UNKNOWN_USER = "No user with this id."
-MAX_ID = 2**63 - 1
 
 
 class MessageOutputSerializer(serializers.ModelSerializer):
@@ -31,24 +27,17 @@ class MessageOutputSerializer(serializers.ModelSerializer):
 class MessageListCreateApi(APIView):
     throttle_classes = [WriteRateThrottle]
     throttle_scope = "messages"
-    # Read only by the schema generator: this view's GET answers a page of this paginator.
     pagination_class = NewestFirstCursorPagination
 
     @extend_schema_serializer(component_name="MessageSendInput")
     class InputSerializer(serializers.Serializer):
-        to = serializers.IntegerField(min_value=1)
+        to = UserIdField()
         text = serializers.CharField(max_length=TEXT_MAX_LENGTH)
-
-        def validate_to(self, value: int) -> User:
-            user = User.objects.filter(pk=value).first()
-            if user is None:
-                raise serializers.ValidationError(UNKNOWN_USER)
-            return user
 
     class FilterSerializer(serializers.Serializer):
         def get_fields(self) -> dict[str, serializers.Field]:
             # "with" is a Python keyword, so it cannot be declared as a class attribute.
-            return {"with": serializers.IntegerField(min_value=1, max_value=MAX_ID)}
+            return {"with": serializers.IntegerField(min_value=1, max_value=MAX_INT64)}
 
     @extend_schema(
         parameters=[OpenApiParameter("with", int, required=True)],
@@ -58,9 +47,13 @@ class MessageListCreateApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         messages = message_conversation(user=request.user, other_id=filters.validated_data["with"])
-        paginator = NewestFirstCursorPagination()
-        page = paginator.paginate_queryset(messages, request, view=self)
-        return paginator.get_paginated_response(MessageOutputSerializer(page, many=True).data)
+        return get_paginated_response(
+            pagination_class=self.pagination_class,
+            serializer_class=MessageOutputSerializer,
+            queryset=messages,
+            request=request,
+            view=self,
+        )
 
     @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
     def post(self, request: Request) -> Response:

@@ -8,8 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.models import User
-from apps.accounts.serializers import UserRefSerializer
-from apps.common.pagination import NewestFirstCursorPagination
+from apps.accounts.serializers import UserIdField, UserRefSerializer
+from apps.common.pagination import NewestFirstCursorPagination, get_paginated_response
 from apps.common.throttling import WriteRateThrottle
 
 from .models import FriendRequest
@@ -20,8 +20,6 @@ from .services import (
     friend_request_decline,
     friendship_delete,
 )
-
-UNKNOWN_USER = "No user with this id."
 
 
 class FriendRequestOutputSerializer(serializers.ModelSerializer):
@@ -36,18 +34,11 @@ class FriendRequestOutputSerializer(serializers.ModelSerializer):
 class FriendRequestListCreateApi(APIView):
     throttle_classes = [WriteRateThrottle]
     throttle_scope = "friend_requests"
-    # Read only by the schema generator: this view's GET answers a page of this paginator.
     pagination_class = NewestFirstCursorPagination
 
     @extend_schema_serializer(component_name="FriendRequestCreateInput")
     class InputSerializer(serializers.Serializer):
-        to_user = serializers.IntegerField(min_value=1)
-
-        def validate_to_user(self, value: int) -> User:
-            user = User.objects.filter(pk=value, is_active=True).first()
-            if user is None:
-                raise serializers.ValidationError(UNKNOWN_USER)
-            return user
+        to_user = UserIdField()
 
     class FilterSerializer(serializers.Serializer):
         direction = serializers.ChoiceField(choices=["incoming", "outgoing"], required=False)
@@ -60,9 +51,13 @@ class FriendRequestListCreateApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         requests = friend_request_list(user=request.user, **filters.validated_data)
-        paginator = NewestFirstCursorPagination()
-        page = paginator.paginate_queryset(requests, request, view=self)
-        return paginator.get_paginated_response(FriendRequestOutputSerializer(page, many=True).data)
+        return get_paginated_response(
+            pagination_class=self.pagination_class,
+            serializer_class=FriendRequestOutputSerializer,
+            queryset=requests,
+            request=request,
+            view=self,
+        )
 
     @extend_schema(request=InputSerializer, responses={201: FriendRequestOutputSerializer})
     def post(self, request: Request) -> Response:
@@ -94,14 +89,17 @@ class FriendListApi(APIView):
     class Pagination(NewestFirstCursorPagination):
         ordering = ("username", "id")
 
-    # Read only by the schema generator: this view's GET answers a page of this paginator.
     pagination_class = Pagination
 
     @extend_schema(responses={200: UserRefSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        paginator = self.Pagination()
-        page = paginator.paginate_queryset(friend_list(user=request.user), request, view=self)
-        return paginator.get_paginated_response(UserRefSerializer(page, many=True).data)
+        return get_paginated_response(
+            pagination_class=self.pagination_class,
+            serializer_class=UserRefSerializer,
+            queryset=friend_list(user=request.user),
+            request=request,
+            view=self,
+        )
 
 
 class FriendDeleteApi(APIView):

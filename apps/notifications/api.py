@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.common.pagination import NewestFirstCursorPagination
+from apps.common.pagination import NewestFirstCursorPagination, get_paginated_response
 
 from .models import Notification
 from .selectors import (
@@ -55,7 +55,7 @@ class GroupedFlagSerializer(serializers.Serializer):
 
 
 class NotificationListApi(APIView):
-    # For the schema: the list is a cursor page.
+    # What the schema documents; catch-up and grouped pages have the same envelope.
     pagination_class = InboxPagination
 
     @extend_schema(
@@ -103,17 +103,22 @@ class NotificationListApi(APIView):
         if flags.validated_data["grouped"]:
             return self._grouped(request, filters)
         notifications = notification_list(user=request.user, filters=filters)
-        paginator = CatchUpPagination() if "after" in filters else InboxPagination()
-        page = paginator.paginate_queryset(notifications, request, view=self)
-        return paginator.get_paginated_response(NotificationSerializer(page, many=True).data)
+        return get_paginated_response(
+            pagination_class=CatchUpPagination if "after" in filters else self.pagination_class,
+            serializer_class=NotificationSerializer,
+            queryset=notifications,
+            request=request,
+            view=self,
+        )
 
     def _grouped(self, request: Request, filters: dict) -> Response:
-        groups = notification_group_list(user=request.user, filters=filters)
-        paginator = GroupPagination()
-        page = paginator.paginate_queryset(groups, request, view=self)
-        entries = notification_groups_expand(user=request.user, groups=page)
-        return paginator.get_paginated_response(
-            NotificationGroupSerializer(entries, many=True).data
+        return get_paginated_response(
+            pagination_class=GroupPagination,
+            serializer_class=NotificationGroupSerializer,
+            queryset=notification_group_list(user=request.user, filters=filters),
+            request=request,
+            view=self,
+            expand=lambda groups: notification_groups_expand(user=request.user, groups=groups),
         )
 
 

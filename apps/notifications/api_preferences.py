@@ -8,9 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.models import User
-from apps.accounts.serializers import UserRefSerializer
-from apps.common.pagination import NewestFirstCursorPagination
+from apps.accounts.serializers import UserIdField, UserRefSerializer
+from apps.common.pagination import NewestFirstCursorPagination, get_paginated_response
 from apps.posts.models import Post
 
 from .models import MutedUser, Notification, NotificationPreference
@@ -19,7 +18,6 @@ from .services import muted_user_create, muted_user_delete, preference_update
 
 CHANNELS = ("inbox", "realtime")
 UNKNOWN_KEY = "Unknown field."
-UNKNOWN_USER = "No user with this id."
 
 
 def preference_data(preference: NotificationPreference) -> dict[str, Any]:
@@ -111,24 +109,21 @@ class MutedUserOutputSerializer(serializers.ModelSerializer):
 
 
 class MutedUserListCreateApi(APIView):
-    # For the schema: the list is a cursor page.
     pagination_class = NewestFirstCursorPagination
 
     @extend_schema_serializer(component_name="MutedUserCreateInput")
     class InputSerializer(serializers.Serializer):
-        user = serializers.IntegerField(min_value=1)
-
-        def validate_user(self, value: int) -> User:
-            user = User.objects.filter(pk=value).first()
-            if user is None:
-                raise serializers.ValidationError(UNKNOWN_USER)
-            return user
+        user = UserIdField()
 
     @extend_schema(responses={200: MutedUserOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        paginator = NewestFirstCursorPagination()
-        page = paginator.paginate_queryset(muted_user_list(user=request.user), request, view=self)
-        return paginator.get_paginated_response(MutedUserOutputSerializer(page, many=True).data)
+        return get_paginated_response(
+            pagination_class=self.pagination_class,
+            serializer_class=MutedUserOutputSerializer,
+            queryset=muted_user_list(user=request.user),
+            request=request,
+            view=self,
+        )
 
     @extend_schema(request=InputSerializer, responses={201: MutedUserOutputSerializer})
     def post(self, request: Request) -> Response:

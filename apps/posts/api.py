@@ -6,8 +6,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.models import User
-from apps.common.pagination import NewestFirstCursorPagination
+from apps.accounts.serializers import UserIdField
+from apps.common.pagination import NewestFirstCursorPagination, get_paginated_response
 from apps.common.throttling import WriteRateThrottle
 
 from .models import CONTENT_MAX_LENGTH, Post
@@ -15,40 +15,34 @@ from .selectors import post_feed, post_get_visible, reply_list
 from .serializers import PostSerializer, ReplySerializer
 from .services import post_create, post_delete, post_like, post_unlike, reply_create
 
-UNKNOWN_USER = "No user with this id."
 CONTENT_BLANK = "This field may not be blank."
 
 
 class PostListCreateApi(APIView):
     throttle_classes = [WriteRateThrottle]
     throttle_scope = "posts"
-    # Read only by the schema generator: this view's GET answers a page of this paginator.
     pagination_class = NewestFirstCursorPagination
 
     @extend_schema_serializer(component_name="PostCreateInput")
     class InputSerializer(serializers.Serializer):
         content = serializers.CharField(max_length=CONTENT_MAX_LENGTH, trim_whitespace=False)
         type = serializers.ChoiceField(choices=Post.Type.choices)
-        target_profile = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+        target_profile = UserIdField(required=False, allow_null=True)
 
         def validate_content(self, value: str) -> str:
             if not value.strip():
                 raise serializers.ValidationError(CONTENT_BLANK)
             return value
 
-        def validate_target_profile(self, value: int | None) -> User | None:
-            if value is None:
-                return None
-            user = User.objects.filter(pk=value).first()
-            if user is None:
-                raise serializers.ValidationError(UNKNOWN_USER)
-            return user
-
     @extend_schema(responses={200: PostSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        paginator = NewestFirstCursorPagination()
-        page = paginator.paginate_queryset(post_feed(user=request.user), request, view=self)
-        return paginator.get_paginated_response(PostSerializer(page, many=True).data)
+        return get_paginated_response(
+            pagination_class=self.pagination_class,
+            serializer_class=PostSerializer,
+            queryset=post_feed(user=request.user),
+            request=request,
+            view=self,
+        )
 
     @extend_schema(request=InputSerializer, responses={201: PostSerializer})
     def post(self, request: Request) -> Response:
@@ -91,15 +85,18 @@ class PostReplyListCreateApi(APIView):
     class Pagination(NewestFirstCursorPagination):
         ordering = ("created_at", "id")
 
-    # Read only by the schema generator: this view's GET answers a page of this paginator.
     pagination_class = Pagination
 
     @extend_schema(responses={200: ReplySerializer(many=True)})
     def get(self, request: Request, post_id: int) -> Response:
         post = post_get_visible(user=request.user, post_id=post_id)
-        paginator = self.Pagination()
-        page = paginator.paginate_queryset(reply_list(post=post), request, view=self)
-        return paginator.get_paginated_response(ReplySerializer(page, many=True).data)
+        return get_paginated_response(
+            pagination_class=self.pagination_class,
+            serializer_class=ReplySerializer,
+            queryset=reply_list(post=post),
+            request=request,
+            view=self,
+        )
 
     @extend_schema(request=InputSerializer, responses={201: ReplySerializer})
     def post(self, request: Request, post_id: int) -> Response:

@@ -9,9 +9,13 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rest_framework.test import APIClient
+from rest_framework.request import Request
+from rest_framework.test import APIClient, APIRequestFactory
+from rest_framework.views import APIView
 
-from apps.common.pagination import NewestFirstCursorPagination
+from apps.accounts.models import User
+from apps.accounts.serializers import UserRefSerializer
+from apps.common.pagination import NewestFirstCursorPagination, get_paginated_response
 from apps.notifications.services import muted_user_create
 from tests.factories import (
     FriendRequestFactory,
@@ -200,3 +204,49 @@ def test_random_decodable_cursors_never_cause_a_server_error(world, name):
             assert set(body) == {"next", "previous", "results"}
 
     check()
+
+
+class _TwoByName(NewestFirstCursorPagination):
+    ordering = ("username", "id")
+    page_size = 2
+
+
+def _page_request(query: dict | None = None) -> Request:
+    return Request(APIRequestFactory().get("/api/users/", query))
+
+
+def test_paginated_response_serialises_one_page_with_its_links():
+    users = [UserFactory(username=name) for name in ("c", "a", "b")]
+
+    response = get_paginated_response(
+        pagination_class=_TwoByName,
+        serializer_class=UserRefSerializer,
+        queryset=User.objects.filter(pk__in=[user.pk for user in users]),
+        request=_page_request(),
+        view=APIView(),
+    )
+
+    assert [row["username"] for row in response.data["results"]] == ["a", "b"]
+    assert response.data["previous"] is None
+    assert "cursor=" in response.data["next"]
+
+
+def test_paginated_response_expands_only_the_rows_of_the_page():
+    users = [UserFactory(username=name) for name in ("c", "a", "b")]
+    seen: list[list[str]] = []
+
+    def expand(page: list[User]) -> list[dict]:
+        seen.append([user.username for user in page])
+        return [{"id": user.pk, "username": user.username.upper()} for user in page]
+
+    response = get_paginated_response(
+        pagination_class=_TwoByName,
+        serializer_class=UserRefSerializer,
+        queryset=User.objects.filter(pk__in=[user.pk for user in users]),
+        request=_page_request({"page_size": 1}),
+        view=APIView(),
+        expand=expand,
+    )
+
+    assert seen == [["a"]]
+    assert [row["username"] for row in response.data["results"]] == ["A"]

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.direct_messages.api import UNKNOWN_USER
+from apps.accounts.serializers import UNKNOWN_USER
 from apps.direct_messages.models import Message
 from apps.direct_messages.services import NOT_FRIENDS
 from tests.factories import MessageFactory, UserFactory

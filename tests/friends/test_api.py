@@ -2,7 +2,7 @@
 
 import pytest
 
-from apps.friends.api import UNKNOWN_USER
+from apps.accounts.serializers import UNKNOWN_USER
 from apps.friends.models import FriendRequest, Friendship
 from apps.friends.services import (
     ALREADY_FRIENDS,

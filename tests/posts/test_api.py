@@ -7,7 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apps.posts.api import CONTENT_BLANK, UNKNOWN_USER
+from apps.accounts.serializers import UNKNOWN_USER
+from apps.posts.api import CONTENT_BLANK
 from apps.posts.models import CONTENT_MAX_LENGTH, Post
 from apps.posts.services import NOT_AUTHOR, TARGET_NOT_FRIEND
 from tests.factories import PostFactory, ReplyFactory, UserFactory
