@@ -1,9 +1,12 @@
 """Shared fixtures: API clients, users, the channel layer, and the real-services gate."""
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 
 import pytest
+import time_machine
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -145,23 +148,26 @@ def private_redis(tmp_path):
     server.stop()
 
 
+class Clock:
+    """Frozen time, moved on only by `advance`."""
+
+    def __init__(self, traveller: time_machine.Traveller) -> None:
+        self._traveller = traveller
+
+    def now(self) -> datetime:
+        return timezone.now()
+
+    def advance(self, **delta: float) -> None:
+        self._traveller.shift(timedelta(**delta))
+
+
 @pytest.fixture
-def clock(monkeypatch):
-    """Time for code that reads `apps.common.clock.now`, moved with `clock.advance(seconds=61)`."""
-    from datetime import timedelta
+def clock() -> Iterator[Clock]:
+    """Stop the clock for the whole test; `clock.advance(seconds=61)` moves it on.
 
-    from django.utils import timezone
-
-    class FakeClock:
-        def __init__(self) -> None:
-            self.current = timezone.now()
-
-        def __call__(self):
-            return self.current
-
-        def advance(self, **delta: float) -> None:
-            self.current += timedelta(**delta)
-
-    fake = FakeClock()
-    monkeypatch.setattr("apps.common.clock.now", fake)
-    return fake
+    time-machine replaces time.time() and datetime.now() themselves, so `timezone.now()`
+    anywhere (services, model defaults, the retention cutoffs) reads the same instant.
+    Monotonic clocks are left alone: asyncio and timeouts keep running.
+    """
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        yield Clock(traveller)

@@ -4,8 +4,7 @@ import json
 from typing import Any
 
 from django.db import transaction
-
-from apps.common import clock
+from django.utils import timezone
 
 from .. import metrics
 from ..models import Notification
@@ -36,7 +35,7 @@ def notification_create(
         actor_id=actor_id,
         type=type,
         data=data,
-        created_at=clock.now(),
+        created_at=timezone.now(),
         pushed=pushed,
     )
     if pushed:
