@@ -14,6 +14,29 @@ from apps.accounts.models import User
 from tests.factories import UserFactory, make_friends
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker) -> None:
+    """With --reuse-db the database comes from an earlier run whose transactional tests
+    flushed it, which also deleted the rows data migrations create: put them back."""
+    with django_db_blocker.unblock():
+        _restore_migration_data()
+
+
+def _restore_migration_data() -> None:
+    from importlib import import_module
+
+    from django.contrib.auth.models import Group
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    name = ("moderation", "0002_moderators_group")
+    migration = import_module(f"apps.{name[0]}.migrations.{name[1]}")
+    if Group.objects.filter(name=migration.GROUP).exists():
+        return
+    # The migration's own function, on the models as they were at that migration.
+    migration.create_group(MigrationLoader(connection).project_state(name).apps, None)
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
@@ -52,6 +75,14 @@ def _in_memory_layer(settings):
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that drives Chromium (the `browser` fixture of tests/web) is marked
+    `browser`, so `-m "not browser"` leaves them out without listing files."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
