@@ -4,38 +4,52 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements/*.txt | cksum | cut -d' ' -f1)
+# One stamp per set of requirements, named after their checksum: editing a file reinstalls.
+# `make run` needs only the runtime set; tests, lint and bench add the dev tools.
+RUNTIME_STAMP := $(VENV)/.runtime-$(shell cat requirements/base.txt | cksum | cut -d' ' -f1)
+DEV_STAMP := $(VENV)/.installed-$(shell cat requirements/*.txt | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # `make serve` runs one uvicorn process per CPU unless told otherwise.
 WORKERS ?= $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+# The unit tier: no real PostgreSQL/Redis/uvicorn workers, no fuzzing, no browser.
+FAST_TESTS := -m "not services and not slow and not browser"
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve migrate test lint fmt bench check clean
+.PHONY: help install install-runtime run serve migrate test test-fast lint fmt bench check clean
 
 help:  ## list targets
-	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "%-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "%-15s %s\n", $$1, $$2}'
 
-$(STAMP): requirements/base.txt requirements/dev.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
-	rm -f $(VENV)/.installed-*
-	touch $(STAMP)
+$(RUNTIME_STAMP): requirements/base.txt
+	@test -x $(BIN)/python || { echo "Creating the virtualenv $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "Installing what serving needs (requirements/base.txt) into $(VENV)"
+	$(BIN)/python -m pip install -r requirements/base.txt
+	@rm -f $(VENV)/.runtime-*
+	@touch $@
 
-install: $(STAMP)  ## create .venv and install the pinned dev requirements
+$(DEV_STAMP): $(RUNTIME_STAMP) requirements/dev.txt
+	@echo "Installing the test, lint and benchmark tools (requirements/dev.txt) into $(VENV)"
+	$(BIN)/python -m pip install -r requirements/dev.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $@
 
-migrate: install  ## apply migrations
+install-runtime: $(RUNTIME_STAMP)  ## create .venv with what serving needs (make run, make serve)
+
+install: $(DEV_STAMP)  ## the runtime plus the test, lint and benchmark tools
+
+# check_database turns a missing database or an unreachable server into one line.
+migrate: install-runtime  ## apply migrations
+	@$(BIN)/python manage.py check_database
 	$(BIN)/python manage.py migrate --no-input
 
 run: migrate  ## serve HTTP + WebSocket on HOST:PORT (SQLite and in-memory layer unless DATABASE_URL/REDIS_URL)
-	$(BIN)/python manage.py seed_demo
-	@echo "Ripple on http://$(HOST):$(PORT)/  (API docs: /api/docs/, WebSocket: /ws/notifications/)"
-	DJANGO_SETTINGS_MODULE=project.settings.dev $(BIN)/uvicorn project.asgi:application \
-		--host $(HOST) --port $(PORT) --ws-max-size 65536 --ws-per-message-deflate false --no-access-log
+	@$(BIN)/python manage.py seed_demo
+	@HOST=$(HOST) PORT=$(PORT) $(BIN)/python -m scripts.devserver
 
 # The workers' metrics files go to var/ (emptied by serve.sh at every start), one directory per port.
-serve:  ## production ASGI server: WORKERS processes (default: one per CPU) on HOST:PORT, settings from the environment
+serve: install-runtime  ## production ASGI server: WORKERS processes (default: one per CPU) on HOST:PORT, settings from the environment
 	PATH="$(CURDIR)/$(BIN):$$PATH" DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-project.settings.prod} \
 		PROMETHEUS_MULTIPROC_DIR=$${PROMETHEUS_MULTIPROC_DIR:-$(CURDIR)/var/metrics-$(PORT)} \
 		HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) docker/serve.sh
@@ -47,6 +61,11 @@ test: install  ## run the whole test suite (PostgreSQL when DATABASE_URL is set,
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# --reuse-db keeps the test database between runs (`--create-db` rebuilds it after a new
+# migration). Pass pytest arguments as ARGS, e.g. `make test-fast ARGS="tests/posts -x"`.
+test-fast: install  ## the unit tier only, on a kept test database: no services, slow or browser tests
+	$(BIN)/python -m pytest --reuse-db $(FAST_TESTS) -q $(ARGS)
 
 lint: install  ## ruff lint + format check
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

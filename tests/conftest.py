@@ -1,14 +1,40 @@
 """Shared fixtures: API clients, users, the channel layer, and the real-services gate."""
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 
 import pytest
+import time_machine
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from apps.accounts.models import User
 from tests.factories import UserFactory, make_friends
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker) -> None:
+    """With --reuse-db the database comes from an earlier run whose transactional tests
+    flushed it, which also deleted the rows data migrations create: put them back."""
+    with django_db_blocker.unblock():
+        _restore_migration_data()
+
+
+def _restore_migration_data() -> None:
+    from importlib import import_module
+
+    from django.contrib.auth.models import Group
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    name = ("moderation", "0002_moderators_group")
+    migration = import_module(f"apps.{name[0]}.migrations.{name[1]}")
+    if Group.objects.filter(name=migration.GROUP).exists():
+        return
+    # The migration's own function, on the models as they were at that migration.
+    migration.create_group(MigrationLoader(connection).project_state(name).apps, None)
 
 
 @pytest.fixture
@@ -77,6 +103,14 @@ def pushes(monkeypatch) -> Pushes:
 
     monkeypatch.setattr("apps.notifications.realtime.push._deliver", record)
     return recorded
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that drives Chromium (the `browser` fixture of tests/web) is marked
+    `browser`, so `-m "not browser"` leaves them out without listing files."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -176,23 +210,26 @@ def private_redis(tmp_path):
     server.stop()
 
 
+class Clock:
+    """Frozen time, moved on only by `advance`."""
+
+    def __init__(self, traveller: time_machine.Traveller) -> None:
+        self._traveller = traveller
+
+    def now(self) -> datetime:
+        return timezone.now()
+
+    def advance(self, **delta: float) -> None:
+        self._traveller.shift(timedelta(**delta))
+
+
 @pytest.fixture
-def clock(monkeypatch):
-    """Time for code that reads `apps.common.clock.now`, moved with `clock.advance(seconds=61)`."""
-    from datetime import timedelta
+def clock() -> Iterator[Clock]:
+    """Stop the clock for the whole test; `clock.advance(seconds=61)` moves it on.
 
-    from django.utils import timezone
-
-    class FakeClock:
-        def __init__(self) -> None:
-            self.current = timezone.now()
-
-        def __call__(self):
-            return self.current
-
-        def advance(self, **delta: float) -> None:
-            self.current += timedelta(**delta)
-
-    fake = FakeClock()
-    monkeypatch.setattr("apps.common.clock.now", fake)
-    return fake
+    time-machine replaces time.time() and datetime.now() themselves, so `timezone.now()`
+    anywhere (services, model defaults, the retention cutoffs) reads the same instant.
+    Monotonic clocks are left alone: asyncio and timeouts keep running.
+    """
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        yield Clock(traveller)

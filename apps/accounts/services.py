@@ -3,9 +3,9 @@
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from apps.common import clock
 from apps.common.exceptions import ApplicationError, ForbiddenError
 from apps.notifications.services import (
     connections_close_for_users,
@@ -57,7 +57,7 @@ def users_suspend(*, user_ids: list[int], reason: str) -> list[int]:
     ids = list(
         User.objects.filter(pk__in=user_ids, suspended_at__isnull=True).values_list("pk", flat=True)
     )
-    User.objects.filter(pk__in=ids).update(suspended_at=clock.now(), suspension_reason=reason)
+    User.objects.filter(pk__in=ids).update(suspended_at=timezone.now(), suspension_reason=reason)
     notifications_retract_unread_from(actor_ids=ids)
     connections_close_for_users(user_ids=ids, reason=ACCOUNT_SUSPENDED)
     return ids

@@ -2,9 +2,9 @@
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.common import clock
 from apps.common.exceptions import ApplicationError, ForbiddenError
 from apps.friends.selectors import friendship_exists
 from apps.notifications.services import (
@@ -59,7 +59,7 @@ def posts_remove(*, post_ids: list[int], by: User, reason: str) -> tuple[list[in
         .values_list("pk", flat=True)
     )
     Post.objects.filter(pk__in=ids).update(
-        removed_at=clock.now(), removed_by=by, removal_reason=reason
+        removed_at=timezone.now(), removed_by=by, removal_reason=reason
     )
     return ids, notifications_retract_for_posts(post_ids=ids)
 

@@ -76,7 +76,8 @@ TEMPLATES = [
 # --- Database ---
 # SQLite is the embedded default for a first run; set DATABASE_URL for PostgreSQL.
 DATABASES = {
-    "default": database_settings(env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))
+    # An empty DATABASE_URL counts as unset, as .env.example says of every variable.
+    "default": database_settings(env("DATABASE_URL", "") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

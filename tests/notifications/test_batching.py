@@ -1,4 +1,4 @@
-"""Rapid posts by one author share a group per recipient window; time is injected."""
+"""Rapid posts by one author share a group per recipient window; `clock` moves time on."""
 
 import pytest
 

@@ -16,6 +16,7 @@ from apps.notifications.retention import (
     notification_expired_counts,
     notifications_prune,
 )
+from apps.notifications.services import notification_mark_read
 from tests.factories import NotificationFactory
 
 pytestmark = pytest.mark.django_db
@@ -112,6 +113,21 @@ def test_prune_reports_running_totals_after_each_batch():
     notifications_prune(cutoffs=_cutoffs(), batch_size=2, on_batch=lambda r: seen.append(r.total))
 
     assert seen == [2, 4, 5]
+
+
+def test_a_notification_read_now_is_pruned_once_read_days_have_passed(clock):
+    # Every clock involved moves together: the row's default created_at, the read service's
+    # read_at and the command's cutoffs all read timezone.now().
+    notification = NotificationFactory()
+    notification_mark_read(user=notification.recipient, notification_id=notification.id)
+    clock.advance(days=29)
+    assert _command()[0].startswith("Deleted 0 notifications")
+
+    clock.advance(days=2)
+    out, _ = _command()
+
+    assert "Deleted 1 notifications (1 read, 0 unread)" in out
+    assert _remaining_ids() == set()
 
 
 def test_prune_judges_each_row_by_its_state_at_delete_time():

@@ -12,10 +12,12 @@
 Every private text contains SECRET, so a leak shows up as SECRET in a response body.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from django.apps import apps
+from django.db import transaction
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -99,9 +101,20 @@ def build_world() -> World:
     return World(**users, post=post, request=request, notification=notification)
 
 
+@pytest.fixture(scope="module")
+def _module_world(django_db_setup, django_db_blocker) -> Iterator[World]:
+    """One world per module, in a transaction rolled back after the module's last test."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield build_world()
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def world(db) -> World:
-    return build_world()
+def world(_module_world, db) -> World:
+    """The module's world; each test runs in a savepoint (the `db` fixture) rolled back after
+    it, so every test starts from the same rows. Hundreds of tests share it: building it
+    for each one cost most of their time."""
+    return _module_world
 
 
 def token_client(user: User) -> APIClient:

@@ -57,6 +57,7 @@ def test_every_operation_is_fuzzed():
     assert len(OPERATIONS) >= 31
 
 
+@pytest.mark.slow  # generated requests: 1-5 s an operation, a minute for them all
 @pytest.mark.parametrize("label", sorted(OPERATIONS))
 def test_operation_never_fails_and_matches_its_schema(label, token):
     operation = OPERATIONS[label]

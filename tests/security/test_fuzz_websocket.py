@@ -115,6 +115,7 @@ def member(transactional_db):
     return UserFactory()
 
 
+@pytest.mark.slow  # 400 generated batches: 10-25 s
 @pytest.mark.django_db(transaction=True)
 @settings(
     max_examples=400,

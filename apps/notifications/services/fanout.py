@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils import timezone
 
-from apps.common import clock
 from apps.friends.models import Friendship
 from apps.posts.models import Post
 from apps.posts.serializers import PostSerializer
@@ -37,7 +37,7 @@ def notifications_create_for_post(*, post: Post) -> int:
     the inbox. Friends with realtime off get the row but no push. Returns the rows stored.
     """
     data = dict(PostSerializer(post).data)
-    created_at = clock.now()
+    created_at = timezone.now()
     lock_notification_ids()
     previous = notification_latest_ids_for_friends_of(user_id=post.author_id)
     _advance_batches(post=post, now_ms=int(created_at.timestamp() * 1000))

@@ -1,9 +1,9 @@
 """Read state and dismissal; every change tells the user's open connections the new count."""
 
 from django.db import transaction
+from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.common import clock
 
 from ..models import Notification
 from ..realtime.events import unread_count
@@ -22,7 +22,7 @@ def _push_unread_count_on_commit(user_id: int) -> None:
 def notification_mark_read(*, user: User, notification_id: int) -> Notification:
     notification = notification_get(user=user, notification_id=notification_id)
     if notification.read_at is None:
-        notification.read_at = clock.now()
+        notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
         _push_unread_count_on_commit(user.pk)
     return notification
@@ -51,7 +51,7 @@ def notifications_mark_all_read(
         unread = unread.filter(id__lte=up_to)
     if group is not None:
         unread = unread.alias(group_id=group_key_expression()).filter(group_id=group)
-    updated = unread.update(read_at=clock.now())
+    updated = unread.update(read_at=timezone.now())
     if updated:
         _push_unread_count_on_commit(user.pk)
     return updated

@@ -4,9 +4,9 @@ import json
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.common import clock
 
 from .. import metrics
 from ..models import Notification
@@ -38,7 +38,7 @@ def notification_create(
         actor=actor,
         type=type,
         data=data,
-        created_at=clock.now(),
+        created_at=timezone.now(),
         pushed=pushed,
     )
     if pushed:
