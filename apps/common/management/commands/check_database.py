@@ -19,14 +19,19 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         connection = connections[options["database"]]
-        try:
-            connection.ensure_connection()
-        except OperationalError as error:
-            if connection.vendor != "postgresql":
+        if connection.vendor == "postgresql":
+            # One plain connection, not the pool's, which would retry and log each failure.
+            try:
+                connection.Database.connect(**connection.get_connection_params()).close()
+            except connection.Database.Error as error:
+                raise CommandError(_postgresql_problem(connection, error)) from None
+        else:
+            try:
+                connection.ensure_connection()
+            except OperationalError as error:
                 raise CommandError(f"Cannot open the database: {_first_line(error)}") from None
-            raise CommandError(_postgresql_problem(connection, error)) from None
-        finally:
-            connection.close()
+            finally:
+                connection.close()
         if options["verbosity"] > 1:
             self.stdout.write(f"Database {connection.settings_dict['NAME']} is reachable.")
 
