@@ -5,7 +5,7 @@ from rest_framework import serializers
 from .models import User
 
 
-class UserRefSerializer(serializers.ModelSerializer):
+class UserRefSerializer(serializers.ModelSerializer[User]):
     class Meta:
         model = User
         fields = ["id", "username"]

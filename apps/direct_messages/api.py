@@ -1,12 +1,14 @@
 """Direct message endpoints."""
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.models import User
+from apps.accounts.requests import AuthenticatedRequest
 from apps.accounts.serializers import UserRefSerializer
 from apps.common.pagination import NewestFirstCursorPagination
 from apps.common.throttling import WriteRateThrottle
@@ -19,7 +21,7 @@ UNKNOWN_USER = "No user with this id."
 MAX_ID = 2**63 - 1
 
 
-class MessageOutputSerializer(serializers.ModelSerializer):
+class MessageOutputSerializer(serializers.ModelSerializer[Message]):
     sender = UserRefSerializer()
     recipient = UserRefSerializer()
 
@@ -35,7 +37,7 @@ class MessageListCreateApi(APIView):
     pagination_class = NewestFirstCursorPagination
 
     @extend_schema_serializer(component_name="MessageSendInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         to = serializers.IntegerField(min_value=1)
         text = serializers.CharField(max_length=TEXT_MAX_LENGTH)
 
@@ -45,8 +47,8 @@ class MessageListCreateApi(APIView):
                 raise serializers.ValidationError(UNKNOWN_USER)
             return user
 
-    class FilterSerializer(serializers.Serializer):
-        def get_fields(self) -> dict[str, serializers.Field]:
+    class FilterSerializer(serializers.Serializer[Any]):
+        def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
             # "with" is a Python keyword, so it cannot be declared as a class attribute.
             return {"with": serializers.IntegerField(min_value=1, max_value=MAX_ID)}
 
@@ -54,7 +56,7 @@ class MessageListCreateApi(APIView):
         parameters=[OpenApiParameter("with", int, required=True)],
         responses={200: MessageOutputSerializer(many=True)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         messages = message_conversation(user=request.user, other_id=filters.validated_data["with"])
@@ -63,7 +65,7 @@ class MessageListCreateApi(APIView):
         return paginator.get_paginated_response(MessageOutputSerializer(page, many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         message = message_send(

@@ -1,13 +1,15 @@
 """Friend request and friend list endpoints."""
 
+from typing import Any
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.models import User
+from apps.accounts.requests import AuthenticatedRequest
 from apps.accounts.serializers import UserRefSerializer
 from apps.common.pagination import NewestFirstCursorPagination
 from apps.common.throttling import WriteRateThrottle
@@ -24,7 +26,7 @@ from .services import (
 UNKNOWN_USER = "No user with this id."
 
 
-class FriendRequestOutputSerializer(serializers.ModelSerializer):
+class FriendRequestOutputSerializer(serializers.ModelSerializer[FriendRequest]):
     from_user = UserRefSerializer()
     to_user = UserRefSerializer()
 
@@ -40,7 +42,7 @@ class FriendRequestListCreateApi(APIView):
     pagination_class = NewestFirstCursorPagination
 
     @extend_schema_serializer(component_name="FriendRequestCreateInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         to_user = serializers.IntegerField(min_value=1)
 
         def validate_to_user(self, value: int) -> User:
@@ -49,14 +51,14 @@ class FriendRequestListCreateApi(APIView):
                 raise serializers.ValidationError(UNKNOWN_USER)
             return user
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(serializers.Serializer[Any]):
         direction = serializers.ChoiceField(choices=["incoming", "outgoing"], required=False)
 
     @extend_schema(
         parameters=[OpenApiParameter("direction", enum=["incoming", "outgoing"])],
         responses={200: FriendRequestOutputSerializer(many=True)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         requests = friend_request_list(user=request.user, **filters.validated_data)
@@ -65,7 +67,7 @@ class FriendRequestListCreateApi(APIView):
         return paginator.get_paginated_response(FriendRequestOutputSerializer(page, many=True).data)
 
     @extend_schema(request=InputSerializer, responses={201: FriendRequestOutputSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         friend_request = friend_request_create(
@@ -78,14 +80,14 @@ class FriendRequestListCreateApi(APIView):
 
 class FriendRequestAcceptApi(APIView):
     @extend_schema(request=None, responses={200: FriendRequestOutputSerializer})
-    def post(self, request: Request, request_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, request_id: int) -> Response:
         friend_request = friend_request_accept(request_id=request_id, user=request.user)
         return Response(FriendRequestOutputSerializer(friend_request).data)
 
 
 class FriendRequestDeclineApi(APIView):
     @extend_schema(request=None, responses={200: FriendRequestOutputSerializer})
-    def post(self, request: Request, request_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, request_id: int) -> Response:
         friend_request = friend_request_decline(request_id=request_id, user=request.user)
         return Response(FriendRequestOutputSerializer(friend_request).data)
 
@@ -98,7 +100,7 @@ class FriendListApi(APIView):
     pagination_class = Pagination
 
     @extend_schema(responses={200: UserRefSerializer(many=True)})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         paginator = self.Pagination()
         page = paginator.paginate_queryset(friend_list(user=request.user), request, view=self)
         return paginator.get_paginated_response(UserRefSerializer(page, many=True).data)
@@ -106,7 +108,7 @@ class FriendListApi(APIView):
 
 class FriendDeleteApi(APIView):
     @extend_schema(request=None, responses={204: None})
-    def delete(self, request: Request, user_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, user_id: int) -> Response:
         get_object_or_404(User, pk=user_id)
         friendship_delete(user=request.user, friend_id=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -13,7 +13,7 @@ MAX_ID = 2**63 - 1
 class TypeInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
     """`type=new_post,friend_request` (comma-separated) or repeated `type=` parameters."""
 
-    def filter(self, qs: QuerySet, value: list[str] | None) -> QuerySet:
+    def filter(self, qs: QuerySet[Notification], value: list[str] | None) -> QuerySet[Notification]:
         return qs.filter(type__in=value) if value else qs
 
 
@@ -23,7 +23,7 @@ class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
     PostgreSQL refuses offsets beyond ±15:59, which Python allows up to ±23:59.
     """
 
-    def filter(self, qs: QuerySet, value: datetime | None) -> QuerySet:
+    def filter(self, qs: QuerySet[Notification], value: datetime | None) -> QuerySet[Notification]:
         return super().filter(qs, value.astimezone(UTC) if value else value)
 
 
@@ -44,7 +44,9 @@ class NotificationFilter(django_filters.FilterSet):
         model = Notification
         fields: list[str] = []
 
-    def filter_unread(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_unread(
+        self, queryset: QuerySet[Notification], name: str, value: str
+    ) -> QuerySet[Notification]:
         if not value:
             return queryset
         return queryset.filter(read_at__isnull=value == "true")

@@ -32,6 +32,7 @@ import apps.posts.services as post_services
 from apps.friends.models import Friendship
 from apps.friends.services import friendship_delete
 from apps.notifications.models import Notification
+from apps.notifications.services import notifications_create_for_post
 from apps.posts.services import post_create
 from tests.factories import UserFactory, make_friends
 
@@ -171,7 +172,7 @@ def test_post_whose_fan_out_starts_after_the_unfriend_committed_skips_the_ex_fri
     after the unfriend committed: a post made after the unfriending."""
     author, leaving, staying = trio
     at_fan_out, go = threading.Event(), threading.Event()
-    fan_out = post_services.notifications_create_for_post
+    fan_out = notifications_create_for_post
 
     def gated(*, post):
         at_fan_out.set()
@@ -196,7 +197,7 @@ def test_racing_posts_and_unfriends_never_notify_after_the_unfriend_committed(
     """Many unsynchronised races: whenever a fan-out started after the unfriend had
     committed, the ex-friend has no notification of that post."""
     author, leaving, staying = trio
-    fan_out = post_services.notifications_create_for_post
+    fan_out = notifications_create_for_post
     fan_out_started: dict[int, float] = {}
 
     def timed(*, post):
