@@ -56,10 +56,8 @@ serve: install-runtime  ## production ASGI server: WORKERS processes (default: o
 
 # Browser tests and the compose-file check need Debian's chromium and a compose client:
 # scripts/ensure-test-tools.sh installs them when missing and it can (as root).
-test: install  ## run the whole test suite (PostgreSQL when DATABASE_URL is set, else SQLite)
+test: lint  ## lint, then run the whole test suite (PostgreSQL when DATABASE_URL is set, else SQLite)
 	@scripts/ensure-test-tools.sh
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 # --reuse-db keeps the test database between runs (`--create-db` rebuilds it after a new
@@ -67,8 +65,12 @@ test: install  ## run the whole test suite (PostgreSQL when DATABASE_URL is set,
 test-fast: install  ## the unit tier only, on a kept test database: no services, slow or browser tests
 	$(BIN)/python -m pytest --reuse-db $(FAST_TESTS) -q $(ARGS)
 
-lint: install  ## ruff lint + format check
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+# The contracts and the mypy settings are in pyproject.toml.
+lint: install  ## ruff lint + format check, import contracts (lint-imports), types (mypy)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 fmt: install  ## auto-fix lint and format
 	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
@@ -77,4 +79,4 @@ bench: install  ## run the benchmarks in bench/ (needs PostgreSQL and Redis: DAT
 	$(BIN)/python -m bench
 
 clean:  ## remove the virtualenv, the SQLite database and caches
-	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache var
+	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache .mypy_cache .import_linter_cache var

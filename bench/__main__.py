@@ -31,7 +31,7 @@ def main(argv: list[str]) -> int:
     for name in names:
         module = importlib.import_module(f"bench.{name}")
         started = time.perf_counter()
-        print(f"# {name}: {module.__doc__.strip().splitlines()[0]}\n", flush=True)
+        print(f"# {name}: {(module.__doc__ or name).strip().splitlines()[0]}\n", flush=True)
         for table in module.run():
             print(table.render(), flush=True)
         print(f"({name} took {time.perf_counter() - started:.1f} s)\n", flush=True)

@@ -202,7 +202,9 @@ async def _pg_sessions(stats: psycopg.AsyncConnection) -> int:
     cursor = await stats.execute(
         "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
     )
-    [count] = await cursor.fetchone()
+    row = await cursor.fetchone()
+    assert row is not None, "pg_stat_database has a row for every database"
+    count: int = row[0]
     return count
 
 

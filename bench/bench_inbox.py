@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -95,7 +96,7 @@ def _seeded(heavy_id: int) -> bool:
             [heavy_id],
         )
         [heavy_unread] = cursor.fetchone()
-    return total == ROWS and heavy_unread == HEAVY_UNREAD
+    return bool(total == ROWS and heavy_unread == HEAVY_UNREAD)
 
 
 def _vacuumed() -> bool:
@@ -204,7 +205,7 @@ class Case:
     name: str
     user: User
     url: str
-    params: dict[str, object] = field(default_factory=dict)
+    params: dict[str, str | int] = field(default_factory=dict)
     target_ms: float = PAGE_TARGET_MS
     max_queries: int | None = MAX_QUERIES
     # Names the cases whose SQL the baselines reuse.
@@ -238,10 +239,11 @@ def _client(user: User) -> APIClient:
     return client
 
 
-def _get(client: APIClient, case: Case) -> dict:
+def _get(client: APIClient, case: Case) -> dict[str, Any]:
     response = client.get(case.url, case.params)
     assert response.status_code == 200, (case.name, response.status_code, response.content[:200])
-    return response.json()
+    body: dict[str, Any] = response.json()
+    return body
 
 
 def _measure(case: Case) -> Result:
@@ -378,7 +380,7 @@ def _rolled_back(*statements: str) -> Iterator[None]:
         transaction.set_rollback(True)
 
 
-def _captured_sql(queryset: QuerySet) -> str:
+def _captured_sql(queryset: QuerySet[Any]) -> str:
     with CaptureQueriesContext(connection) as captured:
         list(queryset)
     [query] = captured.captured_queries

@@ -213,7 +213,7 @@ def _clients(count: int) -> Iterator[list[Connection]]:
                 process.join(5)
 
 
-def _ask_all(pipes: list[Connection], command: str, args: list[tuple]) -> list[Any]:
+def _ask_all(pipes: list[Connection], command: str, args: list[tuple[Any, ...]]) -> list[Any]:
     for pipe, arg in zip(pipes, args, strict=True):
         pipe.send((command, arg))
     return [pipe.recv() for pipe in pipes]

@@ -17,10 +17,12 @@ import time
 import uuid
 from pathlib import Path
 
+from websockets.asyncio.client import ClientConnection
+
 from bench.db import bench_database_url, seed_friendships, seed_users, use_bench_database
 from bench.report import Table
 from scripts.redisproc import PrivateRedis
-from scripts.workers import running_workers
+from scripts.workers import Worker, running_workers
 from tests.wsclient import http_json, ws_connect
 
 FRIENDS = 20
@@ -59,7 +61,9 @@ def _tokens(user_ids: list[int]) -> list[str]:
     return [Token.objects.get_or_create(user=User.objects.get(pk=i))[0].key for i in user_ids]
 
 
-async def _measure(workers, redis: PrivateRedis, tokens: list[str]) -> dict[str, list[float]]:
+async def _measure(
+    workers: list[Worker], redis: PrivateRedis, tokens: list[str]
+) -> dict[str, list[float]]:
     author_key, *friend_keys = tokens
     sockets = [
         await ws_connect(workers[index % 2].ws_url, key) for index, key in enumerate(friend_keys)
@@ -80,14 +84,14 @@ async def _measure(workers, redis: PrivateRedis, tokens: list[str]) -> dict[str,
     return phases
 
 
-async def _read(ws, arrivals: dict[int, list[float]]) -> None:
+async def _read(ws: ClientConnection, arrivals: dict[int, list[float]]) -> None:
     async for raw in ws:
         frame = json.loads(raw)
         if frame.get("type") == "new_post":
             arrivals.setdefault(frame["id"], []).append(time.time())
 
 
-async def _post_phase(worker, key: str, arrivals: dict[int, list[float]]) -> list[float]:
+async def _post_phase(worker: Worker, key: str, arrivals: dict[int, list[float]]) -> list[float]:
     """Post a few times; returns every socket's delay (ms) after each POST was sent."""
     sent: list[float] = []
     before = set(arrivals)

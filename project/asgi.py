@@ -4,6 +4,7 @@ import asyncio
 import gc
 import os
 
+from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings.prod")
@@ -32,7 +33,7 @@ router = ProtocolTypeRouter(
 )
 
 
-async def application(scope: dict, receive, send) -> None:
+async def application(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
     # Pushes made by a request are sent on this loop while the response goes out.
     serve_from_loop(asyncio.get_running_loop())
     await router(scope, receive, send)

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, register_converter
+from django.urls import URLPattern, URLResolver, include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.accounts.forms import LoginForm
@@ -10,7 +10,7 @@ from apps.common.converters import IdConverter
 
 register_converter(IdConverter, "id")
 
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     path("", include("apps.accounts.urls")),
     path("", include("apps.friends.urls")),
     path("", include("apps.posts.urls")),

@@ -1,6 +1,9 @@
 """One factory per model, with minimal valid defaults."""
 
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
 import factory
+from django.db.models import Model
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
@@ -12,8 +15,22 @@ from apps.posts.models import Like, Post, Reply
 
 PASSWORD = "correct-horse-battery-staple"
 
+ModelT = TypeVar("ModelT", bound=Model)
 
-class UserFactory(factory.django.DjangoModelFactory):
+
+class ModelFactory(factory.django.DjangoModelFactory[ModelT], Generic[ModelT]):
+    """factory-boy's model factory, typed so that `UserFactory()` is a `User`."""
+
+    class Meta:
+        abstract = True
+
+    if TYPE_CHECKING:
+        # factory-boy's metaclass turns the call into `create()`, which returns the model;
+        # mypy reads only __new__, so it is told the same here.
+        def __new__(cls, *args: Any, **kwargs: Any) -> ModelT: ...  # type: ignore[misc]
+
+
+class UserFactory(ModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -23,12 +40,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def save_password(obj, create, extracted, **kwargs):  # noqa: N805
+    def save_password(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
         if create:
             obj.save(update_fields=["password"])
 
 
-class TokenFactory(factory.django.DjangoModelFactory):
+class TokenFactory(ModelFactory[Token]):
     class Meta:
         model = Token
         django_get_or_create = ("user",)
@@ -36,7 +53,7 @@ class TokenFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
 
 
-class FriendRequestFactory(factory.django.DjangoModelFactory):
+class FriendRequestFactory(ModelFactory[FriendRequest]):
     class Meta:
         model = FriendRequest
 
@@ -44,7 +61,7 @@ class FriendRequestFactory(factory.django.DjangoModelFactory):
     to_user = factory.SubFactory(UserFactory)
 
 
-class FriendshipFactory(factory.django.DjangoModelFactory):
+class FriendshipFactory(ModelFactory[Friendship]):
     """One directional edge; use `make_friends` for a real (two-row) friendship."""
 
     class Meta:
@@ -58,7 +75,7 @@ def make_friends(a: User, b: User) -> None:
     Friendship.objects.bulk_create([Friendship(user=a, friend=b), Friendship(user=b, friend=a)])
 
 
-class PostFactory(factory.django.DjangoModelFactory):
+class PostFactory(ModelFactory[Post]):
     class Meta:
         model = Post
 
@@ -67,7 +84,7 @@ class PostFactory(factory.django.DjangoModelFactory):
     type = Post.Type.THOUGHTS
 
 
-class LikeFactory(factory.django.DjangoModelFactory):
+class LikeFactory(ModelFactory[Like]):
     class Meta:
         model = Like
 
@@ -75,7 +92,7 @@ class LikeFactory(factory.django.DjangoModelFactory):
     post = factory.SubFactory(PostFactory)
 
 
-class ReplyFactory(factory.django.DjangoModelFactory):
+class ReplyFactory(ModelFactory[Reply]):
     class Meta:
         model = Reply
 
@@ -84,7 +101,7 @@ class ReplyFactory(factory.django.DjangoModelFactory):
     content = factory.Sequence(lambda n: f"Reply {n}")
 
 
-class MessageFactory(factory.django.DjangoModelFactory):
+class MessageFactory(ModelFactory[Message]):
     class Meta:
         model = Message
 
@@ -93,7 +110,7 @@ class MessageFactory(factory.django.DjangoModelFactory):
     text = factory.Sequence(lambda n: f"Message {n}")
 
 
-class NotificationFactory(factory.django.DjangoModelFactory):
+class NotificationFactory(ModelFactory[Notification]):
     class Meta:
         model = Notification
 

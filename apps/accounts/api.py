@@ -1,5 +1,7 @@
 """Registration, token, current-user and user search endpoints."""
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -8,6 +10,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,6 +19,7 @@ from rest_framework.views import APIView
 from apps.common.pagination import NewestFirstCursorPagination, get_paginated_response
 from apps.common.throttling import WriteRateThrottle
 
+from .requests import AuthenticatedRequest
 from .selectors import user_list
 from .serializers import UserRefSerializer
 from .services import token_obtain, user_register
@@ -25,15 +29,15 @@ class UserRegisterApi(APIView):
     throttle_classes = [WriteRateThrottle]
     throttle_scope = "auth"
     permission_classes = [AllowAny]
-    authentication_classes: list = []
+    authentication_classes: list[type[BaseAuthentication]] = []
 
     @extend_schema_serializer(component_name="UserRegisterInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=128, write_only=True)
 
     @extend_schema_serializer(component_name="UserRegisterOutput")
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[Any]):
         id = serializers.IntegerField()
         username = serializers.CharField()
         token = serializers.CharField()
@@ -51,10 +55,10 @@ class TokenObtainApi(APIView):
     throttle_classes = [WriteRateThrottle]
     throttle_scope = "auth"
     permission_classes = [AllowAny]
-    authentication_classes: list = []
+    authentication_classes: list[type[BaseAuthentication]] = []
 
     @extend_schema_serializer(component_name="TokenObtainInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         username = serializers.CharField()
         password = serializers.CharField(write_only=True)
 
@@ -70,14 +74,14 @@ class TokenObtainApi(APIView):
 
 class MeApi(APIView):
     @extend_schema(responses={200: UserRefSerializer})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(UserRefSerializer(request.user).data)
 
 
 class UserListApi(APIView):
     """Find people by username: an exact match first, then prefix matches; never the caller."""
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(serializers.Serializer[Any]):
         username = serializers.CharField(max_length=150)
 
     class Pagination(NewestFirstCursorPagination):
@@ -98,7 +102,7 @@ class UserListApi(APIView):
         ],
         responses={200: UserRefSerializer(many=True)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         users = user_list(username=filters.validated_data["username"], exclude_id=request.user.pk)

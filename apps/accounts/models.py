@@ -23,3 +23,10 @@ class User(AbstractUser):
     @property
     def is_suspended(self) -> bool:
         return self.suspended_at is not None
+
+
+def active_members() -> models.QuerySet[User]:
+    """The users who can use Ripple: active and not suspended, as the API's permission asks.
+
+    Here rather than in the selectors so that the serializers' user-id field can use it."""
+    return User.objects.filter(is_active=True, suspended_at__isnull=True)

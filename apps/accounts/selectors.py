@@ -3,7 +3,9 @@
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 
-from .models import User
+from .models import User, active_members
+
+__all__ = ["active_members", "user_list"]
 
 
 def user_list(*, username: str, exclude_id: int | None = None) -> QuerySet[User]:
@@ -16,8 +18,3 @@ def user_list(*, username: str, exclude_id: int | None = None) -> QuerySet[User]
     if exclude_id is not None:
         users = users.exclude(pk=exclude_id)
     return users.annotate(username_lower=Lower("username")).order_by("username_lower", "id")
-
-
-def active_members() -> QuerySet[User]:
-    """The users who can use Ripple: active and not suspended, as the API's permission asks."""
-    return User.objects.filter(is_active=True, suspended_at__isnull=True)

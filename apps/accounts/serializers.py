@@ -8,13 +8,12 @@ from rest_framework.fields import empty
 
 from apps.common.pagination import MAX_INT64
 
-from .models import User
-from .selectors import active_members
+from .models import User, active_members
 
 UNKNOWN_USER = "No user with this id."
 
 
-class UserRefSerializer(serializers.ModelSerializer):
+class UserRefSerializer(serializers.ModelSerializer[User]):
     class Meta:
         model = User
         fields = ["id", "username"]

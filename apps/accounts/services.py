@@ -47,7 +47,8 @@ def token_obtain(*, username: str, password: str) -> str:
     if user.is_suspended:
         raise ForbiddenError(ACCOUNT_SUSPENDED, code="suspended")
     token, _ = Token.objects.get_or_create(user=user)
-    return token.key
+    key: str = token.key
+    return key
 
 
 @transaction.atomic

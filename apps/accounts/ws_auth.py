@@ -6,8 +6,9 @@ from an allowed Origin. A bad token is refused outright rather than falling back
 cookie, so a client always knows which credential was used.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from asgiref.typing import ASGIReceiveCallable, ASGISendCallable
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.security.websocket import AllowedHostsOriginValidator, WebsocketDenier
@@ -15,10 +16,13 @@ from rest_framework.authtoken.models import Token
 
 from .models import User
 
+if TYPE_CHECKING:  # the stubs' name for a Channels scope; it exists only for type checkers
+    from channels.consumer import _ChannelScope
+
 ASGIApp = Any
 
 
-def _token_key(scope: dict) -> str | None:
+def _token_key(scope: "_ChannelScope") -> str | None:
     for name, value in scope.get("headers", []):
         if name == b"authorization":
             scheme, _, key = value.decode("latin1").partition(" ")
@@ -29,9 +33,13 @@ def _token_key(scope: dict) -> str | None:
 @database_sync_to_async
 def _user_for_token(key: str) -> User | None:
     token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active or token.user.is_suspended:
+    if token is None:
         return None
-    return token.user
+    # DRF's Token points at AUTH_USER_MODEL, which its stubs cannot know is this User.
+    user: User = token.user
+    if not user.is_active or user.is_suspended:
+        return None
+    return user
 
 
 class WebSocketAuthStack:
@@ -39,7 +47,9 @@ class WebSocketAuthStack:
         self.inner = inner
         self.cookie_app = AllowedHostsOriginValidator(AuthMiddlewareStack(inner))
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(
+        self, scope: "_ChannelScope", receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
         key = _token_key(scope)
         if key is None:
             await self.cookie_app(scope, receive, send)

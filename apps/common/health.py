@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from channels.layers import DEFAULT_CHANNEL_LAYER, get_channel_layer
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import get_channel_layer
 from django.db import DEFAULT_DB_ALIAS, connections
 
 # A hung database connect keeps its thread busy until the driver gives up. A pool of our

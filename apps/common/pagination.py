@@ -29,7 +29,7 @@ class NewestFirstCursorPagination(CursorPagination):
     the database).
     """
 
-    ordering = ("-created_at", "-id")
+    ordering: tuple[str, ...] = ("-created_at", "-id")
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100

@@ -1,6 +1,7 @@
 """Rate limits for the API's writes: one scoped throttle, counted per user or per client IP."""
 
 import logging
+from typing import cast
 
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.permissions import SAFE_METHODS
@@ -36,7 +37,8 @@ class WriteRateThrottle(ScopedRateThrottle):
     def get_rate(self) -> str | None:
         # Read the settings on each request rather than DRF's class attribute, which is
         # frozen at import and so ignores settings overridden later (tests, reloads).
-        rates = api_settings.DEFAULT_THROTTLE_RATES
+        # Rates are "count/period" strings (see parse_rate); the stubs type them as numbers.
+        rates = cast(dict[str, str | None], api_settings.DEFAULT_THROTTLE_RATES)
         if self.scope not in rates:
             raise ImproperlyConfigured(f"No throttle rate set for scope {self.scope!r}.")
         return rates[self.scope]

@@ -6,7 +6,7 @@ from .models import Message
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(admin.ModelAdmin[Message]):
     list_display = ["id", "sender", "recipient", "created_at"]
     search_fields = ["sender__username", "recipient__username"]
     raw_id_fields = ["sender", "recipient"]

@@ -6,7 +6,7 @@ from .models import FriendRequest, Friendship
 
 
 @admin.register(FriendRequest)
-class FriendRequestAdmin(admin.ModelAdmin):
+class FriendRequestAdmin(admin.ModelAdmin[FriendRequest]):
     list_display = ["id", "from_user", "to_user", "status", "created_at"]
     list_filter = ["status"]
     search_fields = ["from_user__username", "to_user__username"]
@@ -15,7 +15,7 @@ class FriendRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(Friendship)
-class FriendshipAdmin(admin.ModelAdmin):
+class FriendshipAdmin(admin.ModelAdmin[Friendship]):
     list_display = ["id", "user", "friend", "created_at"]
     search_fields = ["user__username", "friend__username"]
     raw_id_fields = ["user", "friend"]

@@ -1,13 +1,15 @@
 """Friend request and friend list endpoints."""
 
+from typing import Any
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.models import User
+from apps.accounts.requests import AuthenticatedRequest
 from apps.accounts.serializers import UserIdField, UserRefSerializer
 from apps.common.pagination import NewestFirstCursorPagination, get_paginated_response
 from apps.common.throttling import WriteRateThrottle
@@ -22,7 +24,7 @@ from .services import (
 )
 
 
-class FriendRequestOutputSerializer(serializers.ModelSerializer):
+class FriendRequestOutputSerializer(serializers.ModelSerializer[FriendRequest]):
     from_user = UserRefSerializer()
     to_user = UserRefSerializer()
 
@@ -37,17 +39,17 @@ class FriendRequestListCreateApi(APIView):
     pagination_class = NewestFirstCursorPagination
 
     @extend_schema_serializer(component_name="FriendRequestCreateInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         to_user = UserIdField()
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(serializers.Serializer[Any]):
         direction = serializers.ChoiceField(choices=["incoming", "outgoing"], required=False)
 
     @extend_schema(
         parameters=[OpenApiParameter("direction", enum=["incoming", "outgoing"])],
         responses={200: FriendRequestOutputSerializer(many=True)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         requests = friend_request_list(user=request.user, **filters.validated_data)
@@ -60,7 +62,7 @@ class FriendRequestListCreateApi(APIView):
         )
 
     @extend_schema(request=InputSerializer, responses={201: FriendRequestOutputSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         friend_request = friend_request_create(
@@ -73,14 +75,14 @@ class FriendRequestListCreateApi(APIView):
 
 class FriendRequestAcceptApi(APIView):
     @extend_schema(request=None, responses={200: FriendRequestOutputSerializer})
-    def post(self, request: Request, request_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, request_id: int) -> Response:
         friend_request = friend_request_accept(request_id=request_id, user=request.user)
         return Response(FriendRequestOutputSerializer(friend_request).data)
 
 
 class FriendRequestDeclineApi(APIView):
     @extend_schema(request=None, responses={200: FriendRequestOutputSerializer})
-    def post(self, request: Request, request_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, request_id: int) -> Response:
         friend_request = friend_request_decline(request_id=request_id, user=request.user)
         return Response(FriendRequestOutputSerializer(friend_request).data)
 
@@ -92,7 +94,7 @@ class FriendListApi(APIView):
     pagination_class = Pagination
 
     @extend_schema(responses={200: UserRefSerializer(many=True)})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return get_paginated_response(
             pagination_class=self.pagination_class,
             serializer_class=UserRefSerializer,
@@ -104,7 +106,7 @@ class FriendListApi(APIView):
 
 class FriendDeleteApi(APIView):
     @extend_schema(request=None, responses={204: None})
-    def delete(self, request: Request, user_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, user_id: int) -> Response:
         get_object_or_404(User, pk=user_id)
         friendship_delete(user=request.user, friend_id=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

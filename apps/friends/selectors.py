@@ -1,5 +1,7 @@
 """Reads over friendships and friend requests (direction: see `Friendship`)."""
 
+from collections.abc import Mapping
+
 from django.db.models import Q, QuerySet
 
 from apps.accounts.models import User
@@ -7,7 +9,7 @@ from apps.accounts.models import User
 from .models import FriendRequest, Friendship
 
 
-def friend_ids(*, user_id: int) -> QuerySet:
+def friend_ids(*, user_id: int) -> QuerySet[Friendship, Mapping[str, object]]:
     """The ids of the user's friends, as a subquery-friendly values queryset."""
     return Friendship.objects.filter(user_id=user_id).values("friend_id")
 

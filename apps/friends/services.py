@@ -1,5 +1,7 @@
 """Friendship writes: requests, acceptance, unfriending."""
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -41,7 +43,7 @@ def friend_request_create(*, from_user: User, to_user: User) -> FriendRequest:
     return request
 
 
-def _user_ref(user: User) -> dict:
+def _user_ref(user: User) -> dict[str, Any]:
     return {"id": user.pk, "username": user.username}
 
 

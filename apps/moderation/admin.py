@@ -1,6 +1,11 @@
-"""The moderation log in the admin (read-only) and the reason field for moderation actions."""
+"""The moderation log in the admin (read-only), and the moderators' actions on users and posts.
+
+The actions extend the User and Post admins of their apps and take their place on the admin
+site, so moderation depends on accounts and posts and never the other way round.
+"""
 
 from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -8,9 +13,15 @@ from django.contrib.admin.helpers import ActionForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from apps.accounts.admin import UserAdmin
+from apps.accounts.models import User
+from apps.accounts.requests import AuthenticatedHttpRequest
 from apps.common.exceptions import ApplicationError
+from apps.posts.admin import PostAdmin
+from apps.posts.models import Post
 
 from .models import ModerationLog
+from .services import moderation_lift_suspension, moderation_remove_posts, moderation_suspend_users
 
 
 class ReasonActionForm(ActionForm):
@@ -20,9 +31,9 @@ class ReasonActionForm(ActionForm):
 
 
 def run_moderation_action(
-    modeladmin: admin.ModelAdmin,
-    request: HttpRequest,
-    queryset: QuerySet,
+    modeladmin: admin.ModelAdmin[Any],
+    request: AuthenticatedHttpRequest,
+    queryset: QuerySet[Any],
     action: Callable[..., ModerationLog],
     done: str,
 ) -> None:
@@ -39,8 +50,55 @@ def run_moderation_action(
     modeladmin.message_user(request, done.format(count=len(log.object_ids)), messages.SUCCESS)
 
 
+class ModeratedUserAdmin(UserAdmin):
+    """The User admin with suspension, for members of the Moderators group."""
+
+    action_form = ReasonActionForm
+    actions = ["suspend_users", "lift_suspension"]
+
+    def has_suspend_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.suspend_user")
+
+    @admin.action(description="Suspend users", permissions=["suspend"])
+    def suspend_users(self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]) -> None:
+        run_moderation_action(
+            self, request, queryset, moderation_suspend_users, "Suspended {count} user(s)."
+        )
+
+    @admin.action(description="Lift suspension", permissions=["suspend"])
+    def lift_suspension(self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]) -> None:
+        run_moderation_action(
+            self, request, queryset, moderation_lift_suspension, "Lifted {count} suspension(s)."
+        )
+
+
+class ModeratedPostAdmin(PostAdmin):
+    """The Post admin with removal, for members of the Moderators group."""
+
+    action_form = ReasonActionForm
+    actions = ["remove_posts"]
+
+    def has_remove_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("posts.remove_post")
+
+    @admin.action(
+        description="Remove posts and retract their notifications", permissions=["remove"]
+    )
+    def remove_posts(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Post]) -> None:
+        run_moderation_action(
+            self, request, queryset, moderation_remove_posts, "Removed {count} post(s)."
+        )
+
+
+# Importing the two admin modules above registered their plain admins first.
+admin.site.unregister(User)
+admin.site.register(User, ModeratedUserAdmin)
+admin.site.unregister(Post)
+admin.site.register(Post, ModeratedPostAdmin)
+
+
 @admin.register(ModerationLog)
-class ModerationLogAdmin(admin.ModelAdmin):
+class ModerationLogAdmin(admin.ModelAdmin[ModerationLog]):
     list_display = ["created_at", "action", "moderator", "object_type", "object_ids", "reason"]
     list_filter = ["action"]
     search_fields = ["reason", "moderator__username"]

@@ -6,7 +6,7 @@ from .models import MutedUser, Notification, NotificationPreference
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(admin.ModelAdmin[Notification]):
     list_display = ["id", "recipient", "type", "actor", "created_at", "read_at", "pushed"]
     list_filter = ["type", "pushed"]
     search_fields = ["recipient__username", "actor__username"]
@@ -27,7 +27,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(admin.ModelAdmin):
+class NotificationPreferenceAdmin(admin.ModelAdmin[NotificationPreference]):
     list_display = ["user", "new_post_inbox", "new_post_realtime", "batch_window_seconds"]
     search_fields = ["user__username"]
     raw_id_fields = ["user"]
@@ -35,7 +35,7 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(MutedUser)
-class MutedUserAdmin(admin.ModelAdmin):
+class MutedUserAdmin(admin.ModelAdmin[MutedUser]):
     list_display = ["user", "muted", "created_at"]
     search_fields = ["user__username", "muted__username"]
     raw_id_fields = ["user", "muted"]

@@ -1,5 +1,7 @@
 """Inbox endpoints: list and catch-up, unread count, read state, dismiss."""
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -9,10 +11,10 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts.requests import AuthenticatedRequest
 from apps.common.pagination import NewestFirstCursorPagination, get_paginated_response
 
 from .models import Notification
@@ -50,7 +52,7 @@ class GroupPagination(NewestFirstCursorPagination):
     ordering = ("-latest_id",)
 
 
-class GroupedFlagSerializer(serializers.Serializer):
+class GroupedFlagSerializer(serializers.Serializer[Any]):
     grouped = serializers.BooleanField(required=False, default=False)
 
 
@@ -93,7 +95,7 @@ class NotificationListApi(APIView):
             )
         },
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         flags = GroupedFlagSerializer(data=request.query_params)
         flags.is_valid(raise_exception=True)
         filters = request.query_params.copy()
@@ -111,7 +113,7 @@ class NotificationListApi(APIView):
             view=self,
         )
 
-    def _grouped(self, request: Request, filters: dict) -> Response:
+    def _grouped(self, request: AuthenticatedRequest, filters: dict[str, Any]) -> Response:
         return get_paginated_response(
             pagination_class=GroupPagination,
             serializer_class=NotificationGroupSerializer,
@@ -127,7 +129,7 @@ class NotificationUnreadCountApi(APIView):
         parameters=[OpenApiParameter("grouped", OpenApiTypes.BOOL)],
         responses={200: inline_serializer("UnreadCount", {"count": serializers.IntegerField()})},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         flags = GroupedFlagSerializer(data=request.query_params)
         flags.is_valid(raise_exception=True)
         if flags.validated_data["grouped"]:
@@ -137,21 +139,21 @@ class NotificationUnreadCountApi(APIView):
 
 class NotificationMarkReadApi(APIView):
     @extend_schema(request=None, responses={200: NotificationSerializer})
-    def post(self, request: Request, notification_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, notification_id: int) -> Response:
         notification = notification_mark_read(user=request.user, notification_id=notification_id)
         return Response(NotificationSerializer(notification).data)
 
 
 class NotificationMarkUnreadApi(APIView):
     @extend_schema(request=None, responses={200: NotificationSerializer})
-    def post(self, request: Request, notification_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, notification_id: int) -> Response:
         notification = notification_mark_unread(user=request.user, notification_id=notification_id)
         return Response(NotificationSerializer(notification).data)
 
 
 class NotificationMarkAllReadApi(APIView):
     @extend_schema_serializer(component_name="NotificationMarkAllReadInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         up_to = serializers.IntegerField(min_value=1, required=False, allow_null=True)
         group = serializers.CharField(max_length=64, required=False)
 
@@ -159,7 +161,7 @@ class NotificationMarkAllReadApi(APIView):
         request=InputSerializer,
         responses={200: inline_serializer("MarkedRead", {"updated": serializers.IntegerField()})},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         updated = notifications_mark_all_read(
@@ -172,6 +174,6 @@ class NotificationMarkAllReadApi(APIView):
 
 class NotificationDismissApi(APIView):
     @extend_schema(request=None, responses={204: None})
-    def delete(self, request: Request, notification_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, notification_id: int) -> Response:
         notification_dismiss(user=request.user, notification_id=notification_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

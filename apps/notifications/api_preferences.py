@@ -4,10 +4,10 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts.requests import AuthenticatedRequest
 from apps.accounts.serializers import UserIdField, UserRefSerializer
 from apps.common.pagination import NewestFirstCursorPagination, get_paginated_response
 from apps.posts.models import Post
@@ -49,7 +49,7 @@ PreferenceSchema = inline_serializer(
 )
 
 
-class PreferencePatchSerializer(serializers.Serializer):
+class PreferencePatchSerializer(serializers.Serializer[Any]):
     """A partial update: any of the three keys; `types` may name some types and channels."""
 
     types = serializers.DictField(required=False)
@@ -87,11 +87,11 @@ class PreferencePatchSerializer(serializers.Serializer):
 
 class NotificationPreferenceApi(APIView):
     @extend_schema(responses={200: PreferenceSchema})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(preference_data(preference_for(user_id=request.user.pk)))
 
     @extend_schema(request=PreferenceSchema, responses={200: PreferenceSchema})
-    def patch(self, request: Request) -> Response:
+    def patch(self, request: AuthenticatedRequest) -> Response:
         if not isinstance(request.data, dict):
             raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
         data = PreferencePatchSerializer(data=request.data)
@@ -100,7 +100,7 @@ class NotificationPreferenceApi(APIView):
         return Response(preference_data(preference))
 
 
-class MutedUserOutputSerializer(serializers.ModelSerializer):
+class MutedUserOutputSerializer(serializers.ModelSerializer[MutedUser]):
     user = UserRefSerializer(source="muted")
 
     class Meta:
@@ -112,11 +112,11 @@ class MutedUserListCreateApi(APIView):
     pagination_class = NewestFirstCursorPagination
 
     @extend_schema_serializer(component_name="MutedUserCreateInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         user = UserIdField()
 
     @extend_schema(responses={200: MutedUserOutputSerializer(many=True)})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return get_paginated_response(
             pagination_class=self.pagination_class,
             serializer_class=MutedUserOutputSerializer,
@@ -126,7 +126,7 @@ class MutedUserListCreateApi(APIView):
         )
 
     @extend_schema(request=InputSerializer, responses={201: MutedUserOutputSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         mute = muted_user_create(user=request.user, muted=data.validated_data["user"])
@@ -135,6 +135,6 @@ class MutedUserListCreateApi(APIView):
 
 class MutedUserDeleteApi(APIView):
     @extend_schema(request=None, responses={204: None})
-    def delete(self, request: Request, user_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, user_id: int) -> Response:
         muted_user_delete(user=request.user, muted_id=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -16,7 +16,7 @@ OUT_OF_RANGE = "This date and time is outside the years 1 to 9999 once converted
 class TypeInFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
     """`type=new_post,friend_request` (comma-separated) or repeated `type=` parameters."""
 
-    def filter(self, qs: QuerySet, value: list[str] | None) -> QuerySet:
+    def filter(self, qs: QuerySet[Notification], value: list[str] | None) -> QuerySet[Notification]:
         return qs.filter(type__in=value) if value else qs
 
 
@@ -59,7 +59,9 @@ class NotificationFilter(django_filters.FilterSet):
         model = Notification
         fields: list[str] = []
 
-    def filter_unread(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_unread(
+        self, queryset: QuerySet[Notification], name: str, value: str
+    ) -> QuerySet[Notification]:
         if not value:
             return queryset
         return queryset.filter(read_at__isnull=value == "true")

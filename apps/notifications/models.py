@@ -1,5 +1,7 @@
 """The stored notification: the source of truth that pushes and the inbox both read."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -83,7 +85,7 @@ class Notification(models.Model):
         return self.read_at is not None
 
     @property
-    def group(self) -> dict:
+    def group(self) -> dict[str, Any]:
         return {"key": self.group_key or standalone_group_key(self.pk), "count": self.group_count}
 
 

@@ -26,7 +26,9 @@ class Cutoffs:
     unread_before: datetime
 
     @classmethod
-    def from_days(cls, *, read_days: int, unread_days: int, now: datetime | None = None):
+    def from_days(
+        cls, *, read_days: int, unread_days: int, now: datetime | None = None
+    ) -> "Cutoffs":
         now = now or timezone.now()
         return cls(
             read_before=now - timedelta(days=read_days),

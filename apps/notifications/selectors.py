@@ -1,6 +1,6 @@
 """Reads over notifications: latest id, the delivery stream, the inbox."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -49,7 +49,7 @@ def notification_latest_ids(*, user_ids: Iterable[int]) -> dict[int, int]:
 
 def notification_stream_after(
     *, user_id: int, after_id: int, limit: int
-) -> list[tuple[int, dict | None]]:
+) -> list[tuple[int, dict[str, Any] | None]]:
     """The user's notifications with id greater than `after_id`, oldest first.
 
     Each is `(id, frame)`, the frame None for rows the user chose not to have pushed: the
@@ -86,7 +86,9 @@ def notification_latest_ids_for_friends_of(*, user_id: int) -> dict[int, int]:
 NOTIFICATION_NOT_FOUND = "Notification not found."
 
 
-def notification_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet:
+def notification_list(
+    *, user: User, filters: dict[str, Any] | None = None
+) -> QuerySet[Notification]:
     """The user's notifications, filtered; order is left to the paginator.
 
     Raises the filter set's ValidationError for a bad parameter value.
@@ -95,7 +97,8 @@ def notification_list(*, user: User, filters: dict[str, Any] | None = None) -> Q
     filterset = NotificationFilter(filters or {}, queryset=queryset)
     if not filterset.is_valid():
         raise ValidationError(filterset.errors)
-    return filterset.qs
+    notifications: QuerySet[Notification] = filterset.qs
+    return notifications
 
 
 def notification_get(*, user: User, notification_id: int) -> Notification:
@@ -134,7 +137,9 @@ def group_key_expression() -> Coalesce:
     )
 
 
-def notification_group_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet:
+def notification_group_list(
+    *, user: User, filters: dict[str, Any] | None = None
+) -> QuerySet[Notification, Mapping[str, Any]]:
     """One row per group of the user's (filtered) notifications: key, latest id, counts.
 
     Rows are dicts; `notification_groups_expand` adds the latest item and the ids.
@@ -153,7 +158,9 @@ def notification_group_list(*, user: User, filters: dict[str, Any] | None = None
     )
 
 
-def notification_groups_expand(*, user: User, groups: list[dict]) -> list[dict]:
+def notification_groups_expand(
+    *, user: User, groups: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
     """Add each group's newest notification and its ids, in two queries for the whole page."""
     keys = [group["key"] for group in groups]
     latest = Notification.objects.select_related("actor").in_bulk(

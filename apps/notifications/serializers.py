@@ -66,12 +66,12 @@ def frame_for(notification: Notification) -> dict[str, Any]:
     )
 
 
-class GroupSerializer(serializers.Serializer):
+class GroupSerializer(serializers.Serializer[Any]):
     key = serializers.CharField()
     count = serializers.IntegerField()
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(serializers.ModelSerializer[Notification]):
     actor = UserRefSerializer()
     group = GroupSerializer(read_only=True)
 
@@ -81,7 +81,7 @@ class NotificationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class NotificationGroupSerializer(serializers.Serializer):
+class NotificationGroupSerializer(serializers.Serializer[Any]):
     """One entry of the grouped inbox: a batch of notifications shown as one."""
 
     key = serializers.CharField()

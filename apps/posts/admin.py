@@ -1,11 +1,11 @@
-"""Admin for posts, likes and replies, with the post removal action for moderators."""
+"""Admin for posts, likes and replies; the moderation app adds the removal action
+(apps/moderation/admin.py)."""
+
+from typing import Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
-
-from apps.moderation.admin import ReasonActionForm, run_moderation_action
-from apps.moderation.services import moderation_remove_posts
 
 from .models import Like, Post, Reply
 
@@ -14,17 +14,19 @@ class RemovedFilter(admin.SimpleListFilter):
     title = "removed"
     parameter_name = "removed"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
         return [("yes", "Yes"), ("no", "No")]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() in {"yes", "no"}:
             return queryset.filter(removed_at__isnull=self.value() == "no")
         return queryset
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin):
+class PostAdmin(admin.ModelAdmin[Post]):
     list_display = [
         "id",
         "author",
@@ -40,23 +42,10 @@ class PostAdmin(admin.ModelAdmin):
     list_select_related = ["author"]
     # Counters and removal are kept by services; editing them here would break invariants.
     readonly_fields = ["likes_count", "reply_count", "removed_at", "removed_by", "removal_reason"]
-    action_form = ReasonActionForm
-    actions = ["remove_posts"]
-
-    def has_remove_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("posts.remove_post")
-
-    @admin.action(
-        description="Remove posts and retract their notifications", permissions=["remove"]
-    )
-    def remove_posts(self, request: HttpRequest, queryset: QuerySet) -> None:
-        run_moderation_action(
-            self, request, queryset, moderation_remove_posts, "Removed {count} post(s)."
-        )
 
 
 @admin.register(Like)
-class LikeAdmin(admin.ModelAdmin):
+class LikeAdmin(admin.ModelAdmin[Like]):
     list_display = ["id", "user", "post", "created_at"]
     raw_id_fields = ["user", "post"]
     list_select_related = ["user", "post"]
@@ -64,7 +53,7 @@ class LikeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Reply)
-class ReplyAdmin(admin.ModelAdmin):
+class ReplyAdmin(admin.ModelAdmin[Reply]):
     list_display = ["id", "author", "post", "created_at"]
     search_fields = ["content", "author__username"]
     raw_id_fields = ["author", "post"]

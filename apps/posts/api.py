@@ -1,11 +1,13 @@
 """Post endpoints: feed, create, detail, delete, like, replies."""
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts.requests import AuthenticatedRequest
 from apps.accounts.serializers import UserIdField
 from apps.common.pagination import NewestFirstCursorPagination, get_paginated_response
 from apps.common.throttling import WriteRateThrottle
@@ -24,7 +26,7 @@ class PostListCreateApi(APIView):
     pagination_class = NewestFirstCursorPagination
 
     @extend_schema_serializer(component_name="PostCreateInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         content = serializers.CharField(max_length=CONTENT_MAX_LENGTH, trim_whitespace=False)
         type = serializers.ChoiceField(choices=Post.Type.choices)
         target_profile = UserIdField(required=False, allow_null=True)
@@ -35,7 +37,7 @@ class PostListCreateApi(APIView):
             return value
 
     @extend_schema(responses={200: PostSerializer(many=True)})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return get_paginated_response(
             pagination_class=self.pagination_class,
             serializer_class=PostSerializer,
@@ -45,7 +47,7 @@ class PostListCreateApi(APIView):
         )
 
     @extend_schema(request=InputSerializer, responses={201: PostSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         post = post_create(author=request.user, **data.validated_data)
@@ -54,12 +56,12 @@ class PostListCreateApi(APIView):
 
 class PostDetailApi(APIView):
     @extend_schema(responses={200: PostSerializer})
-    def get(self, request: Request, post_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, post_id: int) -> Response:
         post = post_get_visible(user=request.user, post_id=post_id)
         return Response(PostSerializer(post).data)
 
     @extend_schema(responses={204: None})
-    def delete(self, request: Request, post_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, post_id: int) -> Response:
         post = post_get_visible(user=request.user, post_id=post_id)
         post_delete(post=post, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -67,19 +69,19 @@ class PostDetailApi(APIView):
 
 class PostLikeApi(APIView):
     @extend_schema(request=None, responses={200: PostSerializer})
-    def post(self, request: Request, post_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, post_id: int) -> Response:
         post = post_get_visible(user=request.user, post_id=post_id)
         return Response(PostSerializer(post_like(post=post, user=request.user)).data)
 
     @extend_schema(request=None, responses={200: PostSerializer})
-    def delete(self, request: Request, post_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, post_id: int) -> Response:
         post = post_get_visible(user=request.user, post_id=post_id)
         return Response(PostSerializer(post_unlike(post=post, user=request.user)).data)
 
 
 class PostReplyListCreateApi(APIView):
     @extend_schema_serializer(component_name="ReplyCreateInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         content = serializers.CharField(max_length=CONTENT_MAX_LENGTH)
 
     class Pagination(NewestFirstCursorPagination):
@@ -88,7 +90,7 @@ class PostReplyListCreateApi(APIView):
     pagination_class = Pagination
 
     @extend_schema(responses={200: ReplySerializer(many=True)})
-    def get(self, request: Request, post_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, post_id: int) -> Response:
         post = post_get_visible(user=request.user, post_id=post_id)
         return get_paginated_response(
             pagination_class=self.pagination_class,
@@ -99,7 +101,7 @@ class PostReplyListCreateApi(APIView):
         )
 
     @extend_schema(request=InputSerializer, responses={201: ReplySerializer})
-    def post(self, request: Request, post_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, post_id: int) -> Response:
         post = post_get_visible(user=request.user, post_id=post_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

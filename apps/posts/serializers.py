@@ -7,7 +7,7 @@ from apps.accounts.serializers import UserRefSerializer
 from .models import Post, Reply
 
 
-class PostSerializer(serializers.ModelSerializer):
+class PostSerializer(serializers.ModelSerializer[Post]):
     author = UserRefSerializer()
     target_profile = UserRefSerializer(allow_null=True)
 
@@ -26,7 +26,7 @@ class PostSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ReplySerializer(serializers.ModelSerializer):
+class ReplySerializer(serializers.ModelSerializer[Reply]):
     author = UserRefSerializer()
 
     class Meta:

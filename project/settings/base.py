@@ -2,7 +2,13 @@
 
 from pathlib import Path
 
+import django_stubs_ext
+
 from .env import database_settings, env, env_bool, env_int, env_list
+
+# Django's generic classes (ModelAdmin[Post] and the like) accept type arguments at run time
+# too, as the type stubs declare them.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -101,7 +107,8 @@ USE_TZ = True
 
 # --- Static files ---
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+# None (dev, test) serves the files from the apps through WhiteNoise's finders instead.
+STATIC_ROOT: Path | None = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # --- Channels ---

@@ -1,6 +1,7 @@
 """Typed readers for settings that come from the environment."""
 
 import os
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
@@ -42,7 +43,7 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
-def database_from_url(url: str) -> dict:
+def database_from_url(url: str) -> dict[str, Any]:
     """Turn `postgres://user:pass@host:port/name` or `sqlite:///path` into a DATABASES entry."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":

@@ -1,10 +1,10 @@
 """Account services: registration and token issue."""
 
 import pytest
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from rest_framework.authtoken.models import Token
 
-from apps.accounts import services
 from apps.accounts.models import User
 from apps.accounts.services import (
     BAD_CREDENTIALS,
@@ -58,7 +58,7 @@ def test_token_obtain_inactive_user_raises_bad_credentials():
 
 
 def test_user_register_username_taken_after_checks_raises_username_taken(monkeypatch):
-    real_validate = services.password_validation.validate_password
+    real_validate = password_validation.validate_password
 
     def validate_while_someone_else_signs_up(password, user=None):
         # A concurrent sign-up takes the name after the uniqueness checks have passed.
@@ -66,7 +66,7 @@ def test_user_register_username_taken_after_checks_raises_username_taken(monkeyp
         UserFactory(username="alice")
 
     monkeypatch.setattr(
-        services.password_validation, "validate_password", validate_while_someone_else_signs_up
+        password_validation, "validate_password", validate_while_someone_else_signs_up
     )
 
     with pytest.raises(ApplicationError) as excinfo:

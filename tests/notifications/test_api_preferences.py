@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 
 from apps.notifications.models import MutedUser, NotificationPreference
@@ -7,7 +9,7 @@ from tests.factories import NotificationFactory, PostFactory, UserFactory, make_
 pytestmark = pytest.mark.django_db
 
 PREFS = "/api/notification-preferences/"
-DEFAULTS = {
+DEFAULTS: dict[str, Any] = {
     "types": {
         kind: {"inbox": True, "realtime": True}
         for kind in ("new_post", "friend_request", "friend_accepted", "new_message")

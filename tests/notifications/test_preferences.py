@@ -96,6 +96,7 @@ def test_single_notification_respects_inbox_and_realtime_switches(
         stored = notification_create(recipient_id=no_push.id, actor=actor, type=kind, data=data)
 
     assert skipped is None
+    assert stored is not None
     assert stored.pushed is False
     assert pushes == []
 

@@ -184,7 +184,7 @@ async def _send_batch(ws_url: str, key: str, batch: list[dict]) -> int | None:
     ws = await ws_connect(ws_url, key)
     try:
         for frame in batch:
-            await ws.send(frame.get("text_data", frame.get("bytes_data")))
+            await ws.send(frame["text_data"] if "text_data" in frame else frame["bytes_data"])
             answer = await recv_json(ws, timeout=5)
             assert is_answer(answer), answer
         await ws.send('{"type":"ping"}')
@@ -206,7 +206,7 @@ async def _send_known_crashers(ws_url: str, key: str) -> None:
         await ws.close()
 
 
-async def _flood(ws_url: str, key: str) -> tuple[str, int | None]:
+async def _flood(ws_url: str, key: str) -> tuple[str | None, int | None]:
     ws = await ws_connect(ws_url, key)
     try:
         for _ in range(200):

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from itertools import count
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -40,27 +41,27 @@ def low_rates(settings):
     cache.clear()
 
 
-def post(client: APIClient, path: str, data: dict, **extra: str):
+def post(client: APIClient, path: str, data: dict, **extra: Any):
     return client.post(path, data, format="json", **extra)
 
 
-def post_writer(user) -> Callable[[int], object]:
+def post_writer(user) -> Callable[[int], Any]:
     client = token_client(user)
     return lambda n: post(client, "/api/posts/", {"content": f"post {n}", "type": "thoughts"})
 
 
-def friend_request_writer(user) -> Callable[[int], object]:
+def friend_request_writer(user) -> Callable[[int], Any]:
     client, targets = token_client(user), UserFactory.create_batch(RATE + 1)
     return lambda n: post(client, "/api/friend-requests/", {"to_user": targets[n].pk})
 
 
-def message_writer(user) -> Callable[[int], object]:
+def message_writer(user) -> Callable[[int], Any]:
     client, friend = token_client(user), UserFactory()
     make_friends(user, friend)
     return lambda n: post(client, "/api/messages/", {"to": friend.pk, "text": f"hi {n}"})
 
 
-def register_writer(user) -> Callable[[int], object]:
+def register_writer(user) -> Callable[[int], Any]:
     client = APIClient()
     names = count()
     return lambda n: post(
@@ -68,7 +69,7 @@ def register_writer(user) -> Callable[[int], object]:
     )
 
 
-def login_writer(user) -> Callable[[int], object]:
+def login_writer(user) -> Callable[[int], Any]:
     client = APIClient()
     return lambda n: post(
         client, "/api/auth/token/", {"username": user.username, "password": PASSWORD}

@@ -37,6 +37,7 @@ import apps.posts.services as post_services
 from apps.friends.models import Friendship
 from apps.friends.services import friendship_delete
 from apps.notifications.models import Notification
+from apps.notifications.services import notifications_create_for_post
 from apps.posts.services import post_create
 from tests.factories import UserFactory, make_friends
 
@@ -176,7 +177,7 @@ def test_post_whose_fan_out_starts_after_the_unfriend_committed_skips_the_ex_fri
     after the unfriend committed: a post made after the unfriending."""
     author, leaving, staying = trio
     at_fan_out, go = threading.Event(), threading.Event()
-    fan_out = post_services.notifications_create_for_post
+    fan_out = notifications_create_for_post
 
     def gated(*, post):
         at_fan_out.set()
@@ -199,7 +200,7 @@ def test_racing_posts_and_unfriends_leave_the_ex_friend_no_notification(trio, mo
     """Many unsynchronised races: whichever side wins, the ex-friend ends with no
     notification of the post (skipped by a later fan-out, or retracted)."""
     author, leaving, staying = trio
-    fan_out = post_services.notifications_create_for_post
+    fan_out = notifications_create_for_post
     fan_out_started: dict[int, float] = {}
 
     def timed(*, post):

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from django.conf import settings
@@ -18,6 +19,9 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.test import Client
 
 from apps.accounts.models import User
+
+if TYPE_CHECKING:  # Playwright is imported only when a browser test runs
+    from playwright.sync_api import BrowserContext, Page
 from tests.factories import PASSWORD, TokenFactory, UserFactory, make_friends
 from tests.wsclient import http_json
 
@@ -117,8 +121,8 @@ class Visitor:
 
     user: User
     base_url: str
-    context: object
-    page: object
+    context: "BrowserContext"
+    page: "Page"
     errors: list[str] = field(default_factory=list)
     allowed_errors: list[re.Pattern] = field(default_factory=list)
 

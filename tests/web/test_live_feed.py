@@ -4,7 +4,7 @@ it arrive; plus the socket's reconnect-and-catch-up and its backoff."""
 import re
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import WebSocketRoute, expect
 
 from tests.web.conftest import post_as, post_from, screenshot
 
@@ -54,9 +54,10 @@ def test_dropped_socket_reconnects_and_catches_up_from_last_id_seen(visit, serve
     expect(b.page.locator("#feed > li").first).to_contain_text("Seen while connected")
 
     # Route the socket through the test, so it can cut the line and refuse to reconnect.
-    routes, refusing = [], []
+    routes: list[WebSocketRoute] = []
+    refusing: list[bool] = []
 
-    def route(ws) -> None:
+    def route(ws: WebSocketRoute) -> None:
         routes.append(ws)
         if refusing:
             ws.close(code=1011)

@@ -9,9 +9,10 @@ An unauthenticated or suspended handshake is refused with HTTP 403.
 
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+from asgiref.typing import ASGIReceiveCallable, ASGISendCallable
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -30,6 +31,9 @@ from .memberships import local_memberships
 from .ratelimit import TokenBucket
 from .reconciler import local_reconciler
 from .registry import local_registry
+
+if TYPE_CHECKING:  # the stubs' name for a Channels scope; it exists only for type checkers
+    from channels.consumer import _ChannelScope
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +123,9 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         # the database, so replaying after joining leaves no gap at the seam.
         await self.cursor.replay(announce=after is not None)
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(
+        self, scope: "_ChannelScope", receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:

@@ -16,7 +16,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from channels.layers import InMemoryChannelLayer
 from channels_redis.core import RedisChannelLayer
@@ -164,9 +164,13 @@ class RippleRedisChannelLayer(RedisChannelLayer):
         assert self.require_valid_channel_name(channel, receive=True)
         key = self.prefix + channel
         connection = self.connection(self.consistent_hash(channel))
-        popped = await connection.zpopmin(key, _RECEIVE_BATCH)
+        # channels-redis connections speak RESP2 and do not decode: (member, score) pairs.
+        popped = cast(list[tuple[bytes, float]], await connection.zpopmin(key, _RECEIVE_BATCH))
         while not popped:
-            result = await connection.bzpopmin(key, timeout=self.brpop_timeout)
+            result = cast(
+                tuple[bytes, bytes, float] | None,
+                await connection.bzpopmin(key, timeout=self.brpop_timeout),
+            )
             popped = [(result[1], result[2])] if result else []
         messages = []
         for member, _score in popped:

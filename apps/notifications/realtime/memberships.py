@@ -9,6 +9,7 @@ removed still expires after the layer's `group_expiry`.
 
 import asyncio
 import logging
+from typing import cast
 
 from channels.layers import get_channel_layer
 
@@ -67,7 +68,8 @@ class Memberships:
             self._writer = asyncio.get_running_loop().create_task(self._write())
 
     async def _write(self) -> None:
-        layer: RealtimeLayer = get_channel_layer()
+        # The settings name one of the layers in layer.py; both have RealtimeLayer's interface.
+        layer = cast(RealtimeLayer, get_channel_layer())
         while self._joins or self._leaves:
             # Yield once so that changes made in the same moment share a round trip.
             await asyncio.sleep(0)

@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from functools import partial
+from typing import cast
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -103,7 +104,8 @@ def _deliver(pushes: Pushes) -> None:
 async def send_now(batch: Sequence[Push]) -> None:
     """Send one batch; a failing or slow layer costs at most RIPPLE_PUSH_TIMEOUT_SECONDS."""
     try:
-        await _send_all(get_channel_layer(), batch)
+        # The settings name one of the layers in layer.py; both have RealtimeLayer's interface.
+        await _send_all(cast(RealtimeLayer, get_channel_layer()), batch)
     except Exception as error:
         # The rows are committed; connections reconcile from the database.
         metrics.incr("notifications_push_failed", len(batch))

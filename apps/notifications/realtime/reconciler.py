@@ -15,6 +15,7 @@ intervals of the row being committed, whether Redis is up, down or hung.
 import asyncio
 import logging
 import time
+from typing import cast
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
@@ -89,7 +90,8 @@ class Reconciler:
 
     async def maintain(self) -> None:
         """Refresh memberships when due and retry failed leaves; bounded by the layer."""
-        layer: RealtimeLayer = get_channel_layer()
+        # The settings name one of the layers in layer.py; both have RealtimeLayer's interface.
+        layer = cast(RealtimeLayer, get_channel_layer())
         self.memberships.retry_failed()
         try:
             server_ids = await layer.server_ids()

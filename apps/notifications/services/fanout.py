@@ -28,6 +28,9 @@ PREFERENCES = NotificationPreference._meta.db_table
 MUTES = MutedUser._meta.db_table
 DEFAULT_WINDOW = NotificationPreference._meta.get_field("batch_window_seconds").default
 
+# One inserted notification: (id, recipient_id, pushed, group_key, group_count).
+InsertedRow = tuple[int, int, bool, str | None, int]
+
 
 @transaction.atomic
 def notifications_create_for_post(*, post: Post) -> int:
@@ -54,9 +57,9 @@ def notifications_create_for_post(*, post: Post) -> int:
 
 def _events(
     *,
-    rows: list[tuple],
+    rows: list[InsertedRow],
     actor: dict[str, Any],
-    data: dict,
+    data: dict[str, Any],
     created_at: datetime,
     previous: dict[int, int],
 ) -> list[Push]:
@@ -121,7 +124,7 @@ def _advance_batches(*, post: Post, now_ms: int) -> None:
         cursor.execute(sql, [now_ms, now_ms, now_ms, post.author_id, *params])
 
 
-def _insert_rows(*, post: Post, data: dict, created_at: Any) -> list[tuple]:
+def _insert_rows(*, post: Post, data: dict[str, Any], created_at: datetime) -> list[InsertedRow]:
     """INSERT ... SELECT over the friendship table; returns (id, recipient, pushed, key, count)."""
     eligible, params = _eligible("f.friend_id", post)
     data_param = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
@@ -151,4 +154,5 @@ def _insert_rows(*, post: Post, data: dict, created_at: Any) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         # `pushed` comes back as 0 or 1 from SQLite; callers only test its truth.
-        return cursor.fetchall()
+        inserted: list[InsertedRow] = cursor.fetchall()
+        return inserted
