@@ -162,7 +162,9 @@ def asgi_workers(request):
     """Start real uvicorn worker processes against this test run's database and Redis.
 
     Usage: `with asgi_workers(2) as pool: pool.workers[0].http_url ...`. Each call gets its
-    own channel-layer prefix, so tests never see each other's Redis keys.
+    own channel-layer prefix, so tests never see each other's Redis keys; it starts with
+    CHANNEL_LAYER_PREFIX when set, so that one test run's keys share a prefix (.ci/run sets
+    one per run and deletes its keys at the end).
     """
     import uuid
     from contextlib import contextmanager
@@ -170,6 +172,8 @@ def asgi_workers(request):
     from django.db import connection
 
     from scripts.workers import running_workers
+
+    run_prefix = os.environ.get("CHANNEL_LAYER_PREFIX") or "test"
 
     @contextmanager
     def start(count: int, **env: str):
@@ -181,7 +185,7 @@ def asgi_workers(request):
         worker_env = {
             "DATABASE_URL": url,
             "REDIS_URL": os.environ["REDIS_URL"],
-            "CHANNEL_LAYER_PREFIX": f"test-{uuid.uuid4().hex[:12]}",
+            "CHANNEL_LAYER_PREFIX": f"{run_prefix}-{uuid.uuid4().hex[:12]}",
             "DJANGO_LOG_LEVEL": "WARNING",
             # Workers pool their database connections, as in production; only this test
             # process opts out (project/settings/test.py).

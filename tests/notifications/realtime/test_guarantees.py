@@ -11,7 +11,7 @@ import time
 import pytest
 from django.db import connection, transaction
 from rest_framework.authtoken.models import Token
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from apps.notifications.models import Notification
@@ -123,6 +123,45 @@ def test_client_of_a_killed_worker_reconnects_elsewhere_and_misses_nothing(asgi_
     assert quiet
 
 
+# The slow-reader test's phases, each with a budget of its own, so that one that overruns
+# fails saying which. Posting takes about 15 s on an idle machine and up to ten times as long
+# on a 2-core one that other jobs keep busy (192 posts in 60 s was seen).
+SLOW_READER_POSTS = 500
+SLOW_READER_POSTING_BUDGET = 180.0
+SLOW_READER_DELIVERY_BUDGET = 30.0
+SLOW_READER_QUIET = 2.0
+SLOW_READER_CLOSE_BUDGET = 5.0
+# The longest the reader stays silent: the posting budget, plus the request under way at its
+# deadline, which runs to http_json's own 10 s timeout.
+SLOW_READER_SILENCE_MAX = SLOW_READER_POSTING_BUDGET + 10
+# Linux never waits longer than this between two retransmissions (TCP_RTO_MAX).
+TCP_RETRANSMIT_MAX = 120.0
+
+
+async def _connect_without_reading(url: str, key: str, **options) -> ClientConnection:
+    """A socket that reads nothing for a while on purpose.
+
+    Its keepalive is off: the server's pong would sit unread behind the frames this socket
+    is not reading, and after ping_interval + ping_timeout (40 s) the client would close the
+    connection itself, failing the test only when the machine is slow.
+    """
+    return await connect(
+        f"{url}/ws/notifications/",
+        ping_interval=None,
+        close_timeout=SLOW_READER_CLOSE_BUDGET,
+        additional_headers={"Authorization": f"Token {key}"},
+        **options,
+    )
+
+
+@pytest.mark.timeout(
+    10  # users, workers, sockets
+    + SLOW_READER_SILENCE_MAX
+    + min(SLOW_READER_SILENCE_MAX, TCP_RETRANSMIT_MAX)  # see the delivery deadline below
+    + SLOW_READER_DELIVERY_BUDGET
+    + SLOW_READER_QUIET
+    + SLOW_READER_CLOSE_BUDGET
+)
 def test_slow_reader_past_channel_capacity_still_gets_all_500_in_order(asgi_workers, pair):
     (author, author_key), (friend, friend_key) = pair
     # More friends on the same worker: every post then puts 25 messages on that
@@ -133,40 +172,58 @@ def test_slow_reader_past_channel_capacity_still_gets_all_500_in_order(asgi_work
     crowd_keys = [Token.objects.create(user=member).key for member in crowd]
 
     async def scenario(a, b):
-        crowd_ws = [await ws_connect(b.ws_url, key) for key in crowd_keys]
+        crowd_ws = [await _connect_without_reading(b.ws_url, key) for key in crowd_keys]
         sock = socket.create_connection(("127.0.0.1", b.port))
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        ws = await connect(
-            f"{b.ws_url}/ws/notifications/",
-            sock=sock,
-            max_queue=1,
-            additional_headers={"Authorization": f"Token {friend_key}"},
-        )
-        await asyncio.to_thread(_post_many, a, author_key, 500)
-        ids: list[int] = []
-        deadline = time.monotonic() + 60
-        while len(ids) < 500 and time.monotonic() < deadline:
-            ids += await collect(ws, 1, timeout=max(0.01, deadline - time.monotonic()))
-            await asyncio.sleep(0.001)  # a slow reader
-        quiet = await recv_nothing(ws, 2)
-        for other in [ws, *crowd_ws]:
-            await other.close()
-        return ids, quiet
+        ws = await _connect_without_reading(b.ws_url, friend_key, sock=sock, max_queue=1)
+        silent_since = time.monotonic()
+        try:
+            posting = await asyncio.to_thread(
+                _post_many, a, author_key, SLOW_READER_POSTS, SLOW_READER_POSTING_BUDGET
+            )
+            # The worker's segments do not fit a 4 KiB receive buffer, so while this reader
+            # is silent the worker's TCP retransmits with exponential backoff: its next try
+            # can come about as long after the reader resumes as the reader was silent
+            # (48 s after 75 s of silence was seen).
+            reading = time.monotonic()
+            backoff = min(reading - silent_since, TCP_RETRANSMIT_MAX)
+            deadline = reading + backoff + SLOW_READER_DELIVERY_BUDGET
+            ids: list[int] = []
+            while len(ids) < SLOW_READER_POSTS and time.monotonic() < deadline:
+                ids += await collect(ws, 1, timeout=max(0.01, deadline - time.monotonic()))
+                await asyncio.sleep(0.001)  # a slow reader
+            timings = (
+                f"posting {posting:.1f} s, silent {reading - silent_since:.1f} s, "
+                f"delivery {time.monotonic() - reading:.1f} s"
+            )
+            print(timings)  # noqa: T201
+            quiet = await recv_nothing(ws, SLOW_READER_QUIET)
+        finally:
+            # At once: a socket left with unread frames waits out its close timeout.
+            await asyncio.gather(*(other.close() for other in [ws, *crowd_ws]))
+        return ids, quiet, timings
 
-    with asgi_workers(2, CHANNEL_LAYER_CAPACITY="20") as pool:
-        ids, quiet = asyncio.run(scenario(*pool.workers))
+    # The workers' keepalive is off too: uvicorn's ping would wait behind the unread frames
+    # and it would drop this socket as a dead peer after 40 s, which is not under test here.
+    with asgi_workers(2, CHANNEL_LAYER_CAPACITY="20", UVICORN_WS_PING_INTERVAL="0") as pool:
+        ids, quiet, timings = asyncio.run(scenario(*pool.workers))
         dropped = "over capacity" in pool.workers[0].log()
 
     expected = stored_ids(friend)
     assert dropped
-    assert len(expected) == 500
-    assert ids == expected
+    assert len(expected) == SLOW_READER_POSTS
+    assert ids == expected, f"{len(ids)} of {len(expected)} arrived ({timings})"
     assert quiet
 
 
-def _post_many(worker, key: str, count: int) -> None:
+def _post_many(worker, key: str, count: int, budget: float) -> float:
+    """POST `count` posts one after another within `budget` seconds; returns the time taken."""
+    started = time.monotonic()
+    deadline = started + budget
     for index in range(count):
+        assert time.monotonic() < deadline, f"only {index} of {count} posts in {budget:.0f} s"
         assert post(worker, key, f"post {index}") == 201
+    return time.monotonic() - started
 
 
 def test_rolled_back_post_stores_and_pushes_nothing(asgi_workers, pair, settings):
