@@ -140,7 +140,7 @@ def with_user(app, user):
     return wrapped
 
 
-def use_workers_layer(settings, pool) -> None:
+def use_workers_layer(settings, pool, **config: int) -> None:
     """Point this test process's channel layer at the workers' Redis and prefix, so services
     called here push to sockets held by the workers."""
     from channels.layers import channel_layers
@@ -151,6 +151,7 @@ def use_workers_layer(settings, pool) -> None:
             "CONFIG": {
                 "hosts": [{"address": pool.env["REDIS_URL"], "socket_timeout": None}],
                 "prefix": pool.env["CHANNEL_LAYER_PREFIX"],
+                **config,
             },
         }
     }
