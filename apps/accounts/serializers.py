@@ -20,7 +20,7 @@ class UserRefSerializer(serializers.ModelSerializer[User]):
         read_only_fields = fields
 
 
-class UserIdField(serializers.PrimaryKeyRelatedField):
+class UserIdField(serializers.PrimaryKeyRelatedField[User]):
     """A user named by id in a request body; `validated_data` holds the `User`.
 
     Only active members can be named: a deactivated or suspended account reads as an id
@@ -30,6 +30,8 @@ class UserIdField(serializers.PrimaryKeyRelatedField):
     """
 
     default_error_messages = {"does_not_exist": UNKNOWN_USER}
+    # Always set by __init__ (the base class allows None).
+    pk_field: serializers.IntegerField
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("queryset", active_members())

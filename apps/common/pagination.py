@@ -2,7 +2,7 @@
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -19,6 +19,9 @@ from rest_framework.views import APIView
 INVALID_CURSOR = "Invalid cursor."
 MIN_INT64, MAX_INT64 = -(2**63), 2**63 - 1
 
+_Model = TypeVar("_Model", bound=models.Model)
+_Row = TypeVar("_Row")
+
 
 class NewestFirstCursorPagination(CursorPagination):
     """Newest first; `-id` breaks ties so the order is unique and no item repeats or hides.
@@ -33,10 +36,13 @@ class NewestFirstCursorPagination(CursorPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+    _queryset: QuerySet[Any, Any]
 
-    def paginate_queryset(
-        self, queryset: QuerySet, request: Request, view: APIView | None = None
-    ) -> list | None:
+    # CursorPagination orders what it pages with `order_by`, so it takes a QuerySet only; the
+    # stubs give it BasePagination's signature, which also admits a plain sequence.
+    def paginate_queryset(  # type: ignore[override]
+        self, queryset: QuerySet[_Model, _Row], request: Request, view: APIView | None = None
+    ) -> list[_Row] | None:
         self._queryset = queryset
         return super().paginate_queryset(queryset, request, view=view)
 
@@ -47,18 +53,20 @@ class NewestFirstCursorPagination(CursorPagination):
             raise _invalid_cursor() from exc
         if cursor is None or cursor.position is None:
             return cursor
+        # A decoded position is the text from the cursor; the stubs type it as an int.
+        position: str = cursor.position  # type: ignore[assignment]
         field = _ordering_field(self._queryset, self.ordering[0].lstrip("-"))
-        return cursor._replace(position=clean_position(field, cursor.position))
+        return cursor._replace(position=clean_position(field, position))  # type: ignore[arg-type]
 
 
 def get_paginated_response(
     *,
     pagination_class: type[NewestFirstCursorPagination],
-    serializer_class: type[BaseSerializer],
-    queryset: QuerySet,
+    serializer_class: type[BaseSerializer[Any]],
+    queryset: QuerySet[Any, Any],
     request: Request,
     view: APIView,
-    expand: Callable[[list], Sequence[Any]] | None = None,
+    expand: Callable[[list[Any]], Sequence[Any]] | None = None,
 ) -> Response:
     """One page of `queryset` as `{next, previous, results}`.
 
@@ -76,17 +84,20 @@ def _invalid_cursor() -> ValidationError:
     return ValidationError({"cursor": [INVALID_CURSOR]})
 
 
-def _ordering_field(queryset: QuerySet, name: str) -> models.Field | None:
+def _ordering_field(queryset: QuerySet[Any, Any], name: str) -> models.Field[Any, Any] | None:
     annotation = queryset.query.annotations.get(name)
     if annotation is not None:
-        return annotation.output_field
+        output_field: models.Field[Any, Any] = annotation.output_field
+        return output_field
     try:
-        return queryset.model._meta.get_field(name)
+        # The ordering names a column of the model, never a reverse relation.
+        field: models.Field[Any, Any] = queryset.model._meta.get_field(name)
     except FieldDoesNotExist:
         return None
+    return field
 
 
-def clean_position(field: models.Field | None, position: str) -> str:
+def clean_position(field: models.Field[Any, Any] | None, position: str) -> str:
     """The position as the database can compare it with `field`, or a 400.
 
     Integers must fit in 64 bits (SQLite overflows, PostgreSQL errors), text may not hold

@@ -1,6 +1,6 @@
 """Query-parameter filters for the inbox."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import django_filters
 from django import forms
@@ -28,12 +28,12 @@ class UtcIsoDateTimeField(IsoDateTimeField):
     an error naming its parameter.
     """
 
-    def to_python(self, value: str | None) -> datetime | None:
-        value = super().to_python(value)
-        if value is None:
+    def to_python(self, value: str | datetime | date | None) -> datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None:
             return None
         try:
-            return value.astimezone(UTC)
+            return parsed.astimezone(UTC)
         except OverflowError as exc:
             raise forms.ValidationError(OUT_OF_RANGE, code="invalid") from exc
 

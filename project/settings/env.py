@@ -63,7 +63,7 @@ def database_from_url(url: str) -> dict[str, Any]:
     }
 
 
-def database_settings(url: str) -> dict:
+def database_settings(url: str) -> dict[str, Any]:
     """The default DATABASES entry: DATABASE_URL, persistent or pooled connections.
 
     With PostgreSQL, connections come from a psycopg pool unless DATABASE_CONN_MAX_AGE asks

@@ -64,6 +64,7 @@ def test_the_demo_moderator_can_log_in_to_the_admin_and_remove_a_post():
     assert "Site administration" in login.content.decode()
     assert "Removed 1 post(s)." in removal.content.decode()
     post.refresh_from_db()
+    assert post.removed_by is not None
     assert post.removed_by.username == DEMO_MODERATOR[0]
 
 

@@ -1,5 +1,7 @@
 """Request bodies that name a user by id: one field, the same answers on every endpoint."""
 
+from typing import Any
+
 import pytest
 from rest_framework import serializers
 
@@ -14,7 +16,9 @@ from tests.factories import UserFactory, make_friends
 pytestmark = pytest.mark.django_db
 
 # (route, the field naming a user, the rest of a valid body, rows a success would add)
-ENDPOINTS = {
+ENDPOINTS: dict[
+    str, tuple[str, str, dict[str, Any], type[FriendRequest | Message | MutedUser | Post]]
+] = {
     "friend-request": ("/api/friend-requests/", "to_user", {}, FriendRequest),
     "message": ("/api/messages/", "to", {"text": "hi"}, Message),
     "mute": ("/api/muted-users/", "user", {}, MutedUser),

@@ -7,7 +7,7 @@ COMMON = Path(__file__).resolve().parents[2] / "apps" / "common"
 
 
 def _imported_modules(path: Path) -> set[str]:
-    modules = set()
+    modules: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             modules.update(alias.name for alias in node.names)

@@ -195,7 +195,7 @@ def test_friendship_delete_kept_notifications_when_not_friends(
 def test_friendship_delete_runs_a_constant_number_of_queries(
     pushes, django_capture_on_commit_callbacks, by
 ):
-    def unfriend_queries(posts: int) -> int:
+    def unfriend_queries(posts: int) -> list[str]:
         alice, bob = UserFactory(), UserFactory()
         make_friends(alice, bob)
         for _ in range(posts):

@@ -8,7 +8,7 @@ from channels.testing import WebsocketCommunicator
 
 from apps.notifications.models import Notification
 from apps.notifications.realtime.consumer import NotificationConsumer
-from apps.notifications.realtime.events import notification_removed, unread_count
+from apps.notifications.realtime.events import Event, Push, notification_removed, unread_count
 from apps.notifications.services import (
     notifications_retract_between,
     notifications_retract_for_posts,
@@ -18,8 +18,8 @@ from tests.conftest import with_user
 from tests.factories import NotificationFactory, PostFactory, UserFactory
 
 
-def by_user(batches: list[list]) -> dict[int, list[dict]]:
-    events: dict[int, list[dict]] = {}
+def by_user(batches: list[list[Push]]) -> dict[int, list[Event]]:
+    events: dict[int, list[Event]] = {}
     for batch in batches:
         for user_id, event in batch:
             events.setdefault(user_id, []).append(event)

@@ -90,6 +90,7 @@ def test_on_every_interface_a_request_naming_this_machine_is_served(tmp_path):
         text=True,
     )
     try:
+        assert server.stdout is not None  # stdout=PIPE
         deadline = time.monotonic() + 30
         while True:
             try:

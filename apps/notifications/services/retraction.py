@@ -6,7 +6,7 @@ recipient's open connections get the removed ids and their new unread count.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.db import connection, transaction
 
@@ -56,7 +56,7 @@ def notifications_retract_between(*, user_id: int, other_id: int, types: Iterabl
     )
 
 
-def _delete_and_announce(condition: str, params: list[int | str]) -> int:
+def _delete_and_announce(condition: str, params: Sequence[int | str]) -> int:
     # The column itself, not `read_at IS NULL`: SQLite 3.40 evaluates that expression in
     # RETURNING to 0 even for rows whose read_at is NULL.
     sql = f"DELETE FROM {NOTIFICATIONS} WHERE {condition} RETURNING id, recipient_id, read_at"

@@ -5,10 +5,14 @@ naming a database that does not exist yet is a long traceback.
 """
 
 import shlex
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
+
+if TYPE_CHECKING:
+    # Importing it for real needs psycopg, which a SQLite setup may not have.
+    from django.db.backends.postgresql.base import DatabaseWrapper as PostgreSQLWrapper
 
 
 class Command(BaseCommand):
@@ -20,10 +24,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         connection = connections[options["database"]]
         if connection.vendor == "postgresql":
+            postgresql = cast("PostgreSQLWrapper", connection)
             # One plain connection, not the pool's, which would retry and log each failure.
             try:
-                connection.Database.connect(**connection.get_connection_params()).close()
-            except connection.Database.Error as error:
+                postgresql.Database.connect(**postgresql.get_connection_params()).close()
+            except postgresql.Database.Error as error:
                 raise CommandError(_postgresql_problem(connection, error)) from None
         else:
             try:
