@@ -49,7 +49,7 @@ run: migrate  ## serve HTTP + WebSocket on HOST:PORT (SQLite and in-memory layer
 	@HOST=$(HOST) PORT=$(PORT) $(BIN)/python -m scripts.devserver
 
 serve: install-runtime  ## production ASGI server: WORKERS processes (default: one per CPU) on HOST:PORT, settings from the environment
-	PATH="$(CURDIR)/$(BIN):$$PATH" DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-project.settings.prod} \
+	PATH="$(abspath $(BIN)):$$PATH" DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-project.settings.prod} \
 		HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) docker/serve.sh
 
 # Browser tests and the compose-file check need Debian's chromium and a compose client:
