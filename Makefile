@@ -60,8 +60,8 @@ test: install  ## run the whole test suite (PostgreSQL when DATABASE_URL is set,
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
-# --reuse-db keeps the test database between runs (`--create-db` rebuilds it after a new
-# migration). Pass pytest arguments as ARGS, e.g. `make test-fast ARGS="tests/posts -x"`.
+# --reuse-db keeps the PostgreSQL test database between runs and applies new migrations to
+# it; ARGS=--create-db rebuilds it. ARGS go to pytest, e.g. `make test-fast ARGS="tests/posts -x"`.
 test-fast: install  ## the unit tier only, on a kept test database: no services, slow or browser tests
 	$(BIN)/python -m pytest --reuse-db $(FAST_TESTS) -q $(ARGS)
 
