@@ -50,7 +50,7 @@ run: migrate  ## serve HTTP + WebSocket on HOST:PORT (SQLite and in-memory layer
 
 # The workers' metrics files go to var/ (emptied by serve.sh at every start), one directory per port.
 serve: install-runtime  ## production ASGI server: WORKERS processes (default: one per CPU) on HOST:PORT, settings from the environment
-	PATH="$(CURDIR)/$(BIN):$$PATH" DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-project.settings.prod} \
+	PATH="$(abspath $(BIN)):$$PATH" DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-project.settings.prod} \
 		PROMETHEUS_MULTIPROC_DIR=$${PROMETHEUS_MULTIPROC_DIR:-$(CURDIR)/var/metrics-$(PORT)} \
 		HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) docker/serve.sh
 
@@ -60,8 +60,8 @@ test: lint  ## lint, then run the whole test suite (PostgreSQL when DATABASE_URL
 	@scripts/ensure-test-tools.sh
 	$(BIN)/python -m pytest
 
-# --reuse-db keeps the test database between runs (`--create-db` rebuilds it after a new
-# migration). Pass pytest arguments as ARGS, e.g. `make test-fast ARGS="tests/posts -x"`.
+# --reuse-db keeps the PostgreSQL test database between runs and applies new migrations to
+# it; ARGS=--create-db rebuilds it. ARGS go to pytest, e.g. `make test-fast ARGS="tests/posts -x"`.
 test-fast: install  ## the unit tier only, on a kept test database: no services, slow or browser tests
 	$(BIN)/python -m pytest --reuse-db $(FAST_TESTS) -q $(ARGS)
 
