@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -45,3 +46,18 @@ def http_json(
 
 async def ahttp_json(method: str, url: str, token: str, body: dict | None = None):
     return await asyncio.to_thread(http_json, method, url, token, body)
+
+
+async def collect(ws: ClientConnection, count: int, timeout: float) -> list[int]:
+    """Ids of notification frames read until `count` arrived or `timeout` passed; control
+    frames (synced, unread_count, ...) carry no id and are skipped."""
+    ids: list[int] = []
+    deadline = time.monotonic() + timeout
+    while len(ids) < count and time.monotonic() < deadline:
+        try:
+            frame = await recv_json(ws, timeout=max(0.01, deadline - time.monotonic()))
+        except TimeoutError:
+            break
+        if "id" in frame:
+            ids.append(frame["id"])
+    return ids

@@ -19,7 +19,7 @@ from apps.notifications.models import Notification
 from apps.posts.services import post_create
 from tests.conftest import use_workers_layer
 from tests.factories import UserFactory, make_friends
-from tests.wsclient import http_json, recv_json, recv_nothing, ws_connect
+from tests.wsclient import collect, http_json, recv_json, recv_nothing, ws_connect
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -39,20 +39,6 @@ def stored_ids(user) -> list[int]:
     return list(
         Notification.objects.filter(recipient=user).order_by("id").values_list("id", flat=True)
     )
-
-
-async def collect(ws, count: int, timeout: float) -> list[int]:
-    """Read new_post frames until `count` arrived or `timeout` passed; returns their ids."""
-    ids: list[int] = []
-    deadline = time.monotonic() + timeout
-    while len(ids) < count and time.monotonic() < deadline:
-        try:
-            frame = await recv_json(ws, timeout=max(0.01, deadline - time.monotonic()))
-        except TimeoutError:
-            break
-        if frame["type"] == "new_post":
-            ids.append(frame["id"])
-    return ids
 
 
 def post(worker, key: str, content: str = "hello") -> int:

@@ -12,26 +12,11 @@ from rest_framework.authtoken.models import Token
 
 from apps.notifications.models import Notification
 from tests.factories import UserFactory, make_friends
-from tests.wsclient import http_json, recv_json, recv_nothing, ws_connect
+from tests.wsclient import collect, http_json, recv_json, recv_nothing, ws_connect
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 RECONCILE_SECONDS = 1.5
-
-
-async def collect(ws, count: int, timeout: float) -> list[int]:
-    """Notification ids from `ws` until `count` arrived or `timeout` passed (control frames
-    are skipped)."""
-    ids: list[int] = []
-    deadline = time.monotonic() + timeout
-    while len(ids) < count and time.monotonic() < deadline:
-        try:
-            frame = await recv_json(ws, timeout=max(0.01, deadline - time.monotonic()))
-        except TimeoutError:
-            break
-        if "id" in frame:
-            ids.append(frame["id"])
-    return ids
 
 
 def timed_post(worker, key: str, content: str) -> tuple[int, float]:
