@@ -67,7 +67,8 @@ def test_block_ends_the_friendship_and_retracts_every_notification_both_ways(
     before = {n.recipient_id: [] for n in _pair_notifications(alice, bob)}
     for n in _pair_notifications(alice, bob):
         before[n.recipient_id].append(n.id)
-    assert len(before[alice.id]) == 3 and len(before[bob.id]) == 2
+    assert len(before[alice.id]) == 3
+    assert len(before[bob.id]) == 2
 
     with django_capture_on_commit_callbacks(execute=True):
         block_create(blocker=alice, blocked=bob)
