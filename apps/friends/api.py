@@ -76,7 +76,20 @@ class FriendRequestListCreateApi(APIView):
             view=self,
         )
 
-    @extend_schema(request=InputSerializer, responses={201: FriendRequestOutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: FriendRequestOutputSerializer},
+        description=(
+            "Send a friend request. It is delivered, or filtered into the addressee's "
+            "Requests section (outside their `requests_from` policy, from a limited account, "
+            "or beyond the hourly allowance of requests from new accounts); the answer is "
+            "the same 201 either way. Refusals are 400 with a `code` naming the rule: "
+            "`request_to_self`, `blocked_by_you`, `already_friends`, "
+            "`request_already_pending` (one pending request per pair), "
+            "`request_declined_recently` (30 days after a decline), `too_many_pending` "
+            "(50 pending requests per sender)."
+        ),
+    )
     def post(self, request: AuthenticatedRequest) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
