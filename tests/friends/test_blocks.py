@@ -64,7 +64,7 @@ def test_block_ends_the_friendship_and_retracts_every_notification_both_ways(
     carol = UserFactory()
     make_friends(alice, carol)
     kept = NotificationFactory(recipient=alice, actor=carol)
-    before = {n.recipient_id: [] for n in _pair_notifications(alice, bob)}
+    before: dict[int, list[int]] = {alice.id: [], bob.id: []}
     for n in _pair_notifications(alice, bob):
         before[n.recipient_id].append(n.id)
     assert len(before[alice.id]) == 3

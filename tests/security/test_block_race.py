@@ -14,12 +14,12 @@ import threading
 import pytest
 from django.db import transaction
 
-import apps.direct_messages.services as message_services
 from apps.common.exceptions import NotFoundError
 from apps.direct_messages.services import message_send
 from apps.friends.models import Friendship
 from apps.friends.services import block_create, friend_request_accept, friend_request_create
 from apps.notifications.models import Notification
+from apps.notifications.services import notification_create
 from apps.posts.services import post_create
 from tests.factories import UserFactory, make_friends
 from tests.security.test_unfriend_race import WAIT, start, wait_until_blocked_on_a_lock
@@ -116,14 +116,13 @@ def test_message_holding_its_friendship_does_not_deadlock_a_post_of_the_sender(m
     alice, bob = UserFactory(), UserFactory()
     make_friends(alice, bob)
     held, go = threading.Event(), threading.Event()
-    notify = message_services.notification_create
 
     def gated(**kwargs):
         held.set()
         assert go.wait(WAIT)
-        return notify(**kwargs)
+        return notification_create(**kwargs)
 
-    monkeypatch.setattr(message_services, "notification_create", gated)
+    monkeypatch.setattr("apps.direct_messages.services.notification_create", gated)
     messaging = start(lambda: message_send(sender=bob, recipient=alice, text="hi"))
     assert held.wait(WAIT)
     posting = start(lambda: post_create(author=bob, content="post", type="thoughts"))
