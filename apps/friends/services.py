@@ -94,8 +94,10 @@ def _check_request_limits(*, from_user: User, to_user: User) -> None:
     if declined_since(from_user_id=from_user.pk, to_user_id=to_user.pk, since=since):
         message = RECENTLY_DECLINED.format(days=days)
         raise ApplicationError(message, field="to_user", code="request_declined_recently")
-    # Locking the sender's row makes the count exact when they send several at once.
-    User.objects.select_for_update().filter(pk=from_user.pk).exists()
+    # Locking the sender's row makes the count exact when they send several at once. NO KEY
+    # UPDATE, not UPDATE: the foreign-key checks of other users' inserts that name this user
+    # (a request to them, an acceptance) take KEY SHARE on the row and must not wait on it.
+    User.objects.select_for_update(no_key=True).filter(pk=from_user.pk).exists()
     limit = settings.RIPPLE_FRIEND_REQUESTS_MAX_PENDING
     if pending_request_count(from_user_id=from_user.pk) >= limit:
         raise ApplicationError(TOO_MANY_PENDING.format(limit=limit), code="too_many_pending")
