@@ -336,3 +336,28 @@ def test_post_fan_out_runs_the_same_queries_with_blocks_in_play(
     )
     assert recipients == {friend.id for friend in large_friends[2:]}
     assert {user_id for user_id, _ in pushes} == recipients
+
+
+@pytest.mark.parametrize("who_blocks", ["recipient", "actor"])
+def test_no_single_notification_crosses_a_block_whatever_its_type(
+    pushes, django_capture_on_commit_callbacks, who_blocks
+):
+    """The guard for every notification type to come (likes, replies, mentions): those go
+    through `notification_create`, which stores nothing across a block."""
+    from apps.notifications.services import notification_create
+
+    recipient, actor = UserFactory(), UserFactory()
+    if who_blocks == "recipient":
+        BlockFactory(blocker=recipient, blocked=actor)
+    else:
+        BlockFactory(blocker=actor, blocked=recipient)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        created = [
+            notification_create(recipient_id=recipient.pk, actor=actor, type=type, data={})
+            for type in Notification.Type.values
+        ]
+
+    assert created == [None] * len(Notification.Type.values)
+    assert not Notification.objects.exists()
+    assert pushes == []
