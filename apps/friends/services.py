@@ -249,13 +249,17 @@ def block_create(*, blocker: User, blocked: User) -> Block:
     """Block a user: end the friendship, settle pending requests, and retract every
     notification between the two, pushed live to both. Blocking again changes nothing.
 
-    The order is what makes it race-free. Settling the pending requests first waits for
-    an acceptance that holds one of them; the friendship DELETE after it then sees the rows
+    The order is what makes it race-free. Locking the blocked user's row first waits for a
+    request they are sending; settling the pending requests then waits for an acceptance
+    that holds one of them; the friendship DELETE after it then sees the rows
     that acceptance wrote, and waits for a fan-out or a message that holds them; the
     retraction last sees the notifications those wrote.
     """
     if blocker.pk == blocked.pk:
         raise ApplicationError(BLOCK_SELF, field="user", code="block_self")
+    # The lock a request of the blocked user's takes on their own row: a request in flight
+    # commits first (and is settled below), a later one sees this block and is hidden.
+    User.objects.select_for_update(no_key=True).filter(pk=blocked.pk).exists()
     try:
         with transaction.atomic():
             block = Block.objects.create(blocker=blocker, blocked=blocked)

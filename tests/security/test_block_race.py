@@ -1,6 +1,8 @@
-"""A block racing an acceptance, a message or a post: nothing between the two survives it.
+"""A block racing a request, an acceptance, a message or a post: nothing between the two
+survives it.
 
-`block_create` settles the pair's pending requests first (waiting for an acceptance that
+`block_create` first locks the blocked user's row, which their request takes too, then
+settles the pair's pending requests first (waiting for an acceptance that
 holds one), then deletes the friendship rows (waiting for a message that holds one, and
 for a fan-out), then retracts; each later statement sees what the one it waited for
 wrote. A message holds its friendship row FOR KEY SHARE, which stops a block's DELETE but
@@ -132,3 +134,49 @@ def test_message_holding_its_friendship_does_not_deadlock_a_post_of_the_sender(m
 
     assert sorted(between(alice, bob)) == ["new_message", "new_post"]
     assert Notification.objects.filter(post=post, recipient=alice).exists()
+
+
+def test_block_reaching_a_request_of_the_blocked_user_in_flight_hides_it():
+    alice, bob = UserFactory(), UserFactory()
+    sent, release = threading.Event(), threading.Event()
+
+    def request_and_hold():
+        with transaction.atomic():
+            request = friend_request_create(from_user=bob, to_user=alice)
+            sent.set()
+            assert release.wait(WAIT)
+        return request
+
+    requesting = start(request_and_hold)
+    assert sent.wait(WAIT)
+    blocking = start(lambda: block_create(blocker=alice, blocked=bob))
+    wait_until_blocked_on_a_lock(blocking)
+    release.set()
+    request = requesting.outcome()
+    blocking.outcome()
+
+    request.refresh_from_db()
+    assert (request.status, request.delivery) == ("pending", "hidden")
+    assert between(alice, bob) == []
+
+
+def test_request_reaching_a_block_in_flight_waits_then_is_hidden():
+    alice, bob = UserFactory(), UserFactory()
+    blocked, release = threading.Event(), threading.Event()
+
+    def block_and_hold() -> None:
+        with transaction.atomic():
+            block_create(blocker=alice, blocked=bob)
+            blocked.set()
+            assert release.wait(WAIT)
+
+    blocking = start(block_and_hold)
+    assert blocked.wait(WAIT)
+    requesting = start(lambda: friend_request_create(from_user=bob, to_user=alice))
+    wait_until_blocked_on_a_lock(requesting)
+    release.set()
+    blocking.outcome()
+    request = requesting.outcome()
+
+    assert (request.status, request.delivery) == ("pending", "hidden")
+    assert between(alice, bob) == []
