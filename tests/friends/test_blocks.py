@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from apps.common.exceptions import NotFoundError
 from apps.friends.models import Block, FriendRequest, Friendship
 from apps.friends.services import (
     BLOCK_SELF,
@@ -13,11 +14,17 @@ from apps.friends.services import (
     YOU_BLOCKED,
     block_create,
     block_delete,
+    friend_request_accept,
     friend_request_create,
+    friendship_delete,
 )
 from apps.notifications.models import Notification
 from apps.notifications.realtime.events import notification_removed, unread_count
-from apps.notifications.services import notification_mark_read, notifications_create_for_post
+from apps.notifications.services import (
+    notification_create,
+    notification_mark_read,
+    notifications_create_for_post,
+)
 from apps.posts.models import Post
 from apps.posts.services import post_create
 from tests.factories import (
@@ -235,9 +242,6 @@ def test_accepting_a_request_between_blocked_users_is_404():
     request = FriendRequestFactory(from_user=bob, to_user=alice)
     BlockFactory(blocker=bob, blocked=alice)
 
-    from apps.common.exceptions import NotFoundError
-    from apps.friends.services import friend_request_accept
-
     with pytest.raises(NotFoundError):
         friend_request_accept(request_id=request.pk, user=alice)
     assert not Friendship.objects.exists()
@@ -264,8 +268,6 @@ def test_blocked_user_messaging_gets_what_any_ex_friend_gets(client_for):
     make_friends(alice, bob)
     make_friends(alice, eve)
     block_create(blocker=alice, blocked=bob)
-    from apps.friends.services import friendship_delete
-
     friendship_delete(user=alice, friend_id=eve.pk)
 
     blocked = client_for(bob).post("/api/messages/", {"to": alice.id, "text": "hi"}, format="json")
@@ -344,8 +346,6 @@ def test_no_single_notification_crosses_a_block_whatever_its_type(
 ):
     """The guard for every notification type to come (likes, replies, mentions): those go
     through `notification_create`, which stores nothing across a block."""
-    from apps.notifications.services import notification_create
-
     recipient, actor = UserFactory(), UserFactory()
     if who_blocks == "recipient":
         BlockFactory(blocker=recipient, blocked=actor)
