@@ -29,12 +29,16 @@ def _restore_migration_data() -> None:
     from django.db import connection
     from django.db.migrations.loader import MigrationLoader
 
-    name = ("moderation", "0002_moderators_group")
-    migration = import_module(f"apps.{name[0]}.migrations.{name[1]}")
-    if Group.objects.filter(name=migration.GROUP).exists():
+    group_made = ("moderation", "0002_moderators_group")
+    limit_added = ("moderation", "0003_limit_accounts")
+    group = import_module(f"apps.{group_made[0]}.migrations.{group_made[1]}")
+    limit = import_module(f"apps.{limit_added[0]}.migrations.{limit_added[1]}")
+    if Group.objects.filter(name=group.GROUP, permissions__codename="limit_user").exists():
         return
-    # The migration's own function, on the models as they were at that migration.
-    migration.create_group(MigrationLoader(connection).project_state(name).apps, None)
+    # The migrations' own functions, on the models as they were at each migration.
+    loader = MigrationLoader(connection)
+    group.create_group(loader.project_state(group_made).apps, None)
+    limit.add_permissions(loader.project_state(limit_added).apps, None)
 
 
 @pytest.fixture

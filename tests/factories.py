@@ -9,7 +9,7 @@ from rest_framework.authtoken.models import Token
 
 from apps.accounts.models import User
 from apps.direct_messages.models import Message
-from apps.friends.models import FriendRequest, Friendship
+from apps.friends.models import Block, FriendRequest, Friendship
 from apps.notifications.models import Notification
 from apps.posts.models import Like, Post, Reply
 
@@ -69,6 +69,16 @@ class FriendshipFactory(ModelFactory[Friendship]):
 
     user = factory.SubFactory(UserFactory)
     friend = factory.SubFactory(UserFactory)
+
+
+class BlockFactory(ModelFactory[Block]):
+    """A bare Block row; `block_create` is the service that also ends what it must."""
+
+    class Meta:
+        model = Block
+
+    blocker = factory.SubFactory(UserFactory)
+    blocked = factory.SubFactory(UserFactory)
 
 
 def make_friends(a: User, b: User) -> None:

@@ -25,12 +25,45 @@ class SuspendedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class LimitedFilter(admin.SimpleListFilter):
+    title = "limited"
+    parameter_name = "limited"
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() in {"yes", "no"}:
+            return queryset.filter(limited_at__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin[User]):
-    list_display = ["username", "email", "is_staff", "is_active", "suspended_at", "date_joined"]
-    list_filter = [SuspendedFilter, "is_staff", "is_superuser", "is_active", "groups"]
-    readonly_fields = ["suspended_at", "suspension_reason"]
+    list_display = [
+        "username",
+        "email",
+        "is_staff",
+        "is_active",
+        "suspended_at",
+        "limited_at",
+        "date_joined",
+    ]
+    list_filter = [
+        SuspendedFilter,
+        LimitedFilter,
+        "is_staff",
+        "is_superuser",
+        "is_active",
+        "groups",
+    ]
+    readonly_fields = ["suspended_at", "suspension_reason", "limited_at", "limit_reason"]
     fieldsets = [
         *(DjangoUserAdmin.fieldsets or ()),
-        ("Moderation", {"fields": ["suspended_at", "suspension_reason"]}),
+        (
+            "Moderation",
+            {"fields": ["suspended_at", "suspension_reason", "limited_at", "limit_reason"]},
+        ),
     ]

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from apps.common.pagination import NewestFirstCursorPagination, get_paginated_response
 from apps.common.throttling import WriteRateThrottle
+from apps.friends.selectors import block_related_ids
 
 from .requests import AuthenticatedRequest
 from .selectors import user_list
@@ -79,7 +80,8 @@ class MeApi(APIView):
 
 
 class UserListApi(APIView):
-    """Find people by username: an exact match first, then prefix matches; never the caller."""
+    """Find people by username: an exact match first, then prefix matches; never the caller,
+    nor anyone the caller blocked or was blocked by."""
 
     class FilterSerializer(serializers.Serializer[Any]):
         username = serializers.CharField(max_length=150)
@@ -105,7 +107,11 @@ class UserListApi(APIView):
     def get(self, request: AuthenticatedRequest) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        users = user_list(username=filters.validated_data["username"], exclude_id=request.user.pk)
+        users = user_list(
+            username=filters.validated_data["username"],
+            exclude_id=request.user.pk,
+            hidden_ids=block_related_ids(user_id=request.user.pk),
+        )
         return get_paginated_response(
             pagination_class=self.pagination_class,
             serializer_class=UserRefSerializer,

@@ -73,3 +73,23 @@ def users_lift_suspension(*, user_ids: list[int]) -> list[int]:
     )
     User.objects.filter(pk__in=ids).update(suspended_at=None, suspension_reason="")
     return ids
+
+
+@transaction.atomic
+def users_limit(*, user_ids: list[int], reason: str) -> list[int]:
+    """Limit these accounts: from now on their friend requests are filtered. Returns the
+    ids that were not already limited."""
+    ids = list(
+        User.objects.filter(pk__in=user_ids, limited_at__isnull=True).values_list("pk", flat=True)
+    )
+    User.objects.filter(pk__in=ids).update(limited_at=timezone.now(), limit_reason=reason)
+    return ids
+
+
+@transaction.atomic
+def users_lift_limit(*, user_ids: list[int]) -> list[int]:
+    ids = list(
+        User.objects.filter(pk__in=user_ids, limited_at__isnull=False).values_list("pk", flat=True)
+    )
+    User.objects.filter(pk__in=ids).update(limited_at=None, limit_reason="")
+    return ids

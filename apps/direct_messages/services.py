@@ -4,7 +4,7 @@ from django.db import transaction
 
 from apps.accounts.models import User
 from apps.common.exceptions import ForbiddenError
-from apps.friends.selectors import friendship_exists
+from apps.friends.services import friendship_hold
 from apps.notifications.models import Notification
 from apps.notifications.serializers import format_datetime
 from apps.notifications.services import notification_create
@@ -16,7 +16,9 @@ NOT_FRIENDS = "You can only send messages to your friends."
 
 @transaction.atomic
 def message_send(*, sender: User, recipient: User, text: str) -> Message:
-    if not friendship_exists(user_id=sender.pk, other_id=recipient.pk):
+    # Held, not just read: a block that starts now waits for this message, then retracts
+    # its notification.
+    if not friendship_hold(user_id=sender.pk, other_id=recipient.pk):
         raise ForbiddenError(NOT_FRIENDS, code="permission_denied")
     message = Message(sender=sender, recipient=recipient, text=text)
     message.full_clean()

@@ -3,8 +3,11 @@
 from django.urls import path
 
 from .api import (
+    BlockDeleteApi,
+    BlockListCreateApi,
     FriendDeleteApi,
     FriendListApi,
+    FriendPreferenceDetailApi,
     FriendRequestAcceptApi,
     FriendRequestDeclineApi,
     FriendRequestListCreateApi,
@@ -26,4 +29,7 @@ urlpatterns = [
     ),
     path("friends/", FriendListApi.as_view(), name="list"),
     path("friends/<id:user_id>/", FriendDeleteApi.as_view(), name="delete"),
+    path("blocks/", BlockListCreateApi.as_view(), name="blocks"),
+    path("blocks/<id:user_id>/", BlockDeleteApi.as_view(), name="unblock"),
+    path("friend-preferences/", FriendPreferenceDetailApi.as_view(), name="preferences"),
 ]

@@ -21,7 +21,13 @@ from apps.posts.admin import PostAdmin
 from apps.posts.models import Post
 
 from .models import ModerationLog
-from .services import moderation_lift_suspension, moderation_remove_posts, moderation_suspend_users
+from .services import (
+    moderation_lift_limit,
+    moderation_lift_suspension,
+    moderation_limit_users,
+    moderation_remove_posts,
+    moderation_suspend_users,
+)
 
 
 class ReasonActionForm(ActionForm):
@@ -51,13 +57,16 @@ def run_moderation_action(
 
 
 class ModeratedUserAdmin(UserAdmin):
-    """The User admin with suspension, for members of the Moderators group."""
+    """The User admin with suspension and limits, for members of the Moderators group."""
 
     action_form = ReasonActionForm
-    actions = ["suspend_users", "lift_suspension"]
+    actions = ["suspend_users", "lift_suspension", "limit_users", "lift_limit"]
 
     def has_suspend_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("accounts.suspend_user")
+
+    def has_limit_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.limit_user")
 
     @admin.action(description="Suspend users", permissions=["suspend"])
     def suspend_users(self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]) -> None:
@@ -69,6 +78,20 @@ class ModeratedUserAdmin(UserAdmin):
     def lift_suspension(self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]) -> None:
         run_moderation_action(
             self, request, queryset, moderation_lift_suspension, "Lifted {count} suspension(s)."
+        )
+
+    @admin.action(
+        description="Limit accounts (filter their friend requests)", permissions=["limit"]
+    )
+    def limit_users(self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]) -> None:
+        run_moderation_action(
+            self, request, queryset, moderation_limit_users, "Limited {count} account(s)."
+        )
+
+    @admin.action(description="Lift limit", permissions=["limit"])
+    def lift_limit(self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]) -> None:
+        run_moderation_action(
+            self, request, queryset, moderation_lift_limit, "Lifted {count} limit(s)."
         )
 
 

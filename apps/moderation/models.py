@@ -12,6 +12,8 @@ class ModerationLog(models.Model):
         REMOVE_POSTS = "remove_posts", "Remove posts"
         SUSPEND_USERS = "suspend_users", "Suspend users"
         LIFT_SUSPENSION = "lift_suspension", "Lift suspension"
+        LIMIT_USERS = "limit_users", "Limit accounts"
+        LIFT_LIMIT = "lift_limit", "Lift limit"
 
     moderator = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"

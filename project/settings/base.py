@@ -197,6 +197,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "posts": env("RIPPLE_THROTTLE_POSTS", "30/min"),
         "friend_requests": env("RIPPLE_THROTTLE_FRIEND_REQUESTS", "20/min"),
+        "blocks": env("RIPPLE_THROTTLE_BLOCKS", "30/min"),
         "messages": env("RIPPLE_THROTTLE_MESSAGES", "60/min"),
         "auth": env("RIPPLE_THROTTLE_AUTH", "10/min"),
     },
@@ -217,6 +218,7 @@ SPECTACULAR_SETTINGS = {
         "PostTypeEnum": "apps.posts.models.Post.Type",
         "NotificationTypeEnum": "apps.notifications.models.Notification.Type",
         "FriendRequestStatusEnum": "apps.friends.models.FriendRequest.Status",
+        "RequestsFromEnum": "apps.friends.models.FriendPreference.RequestsFrom",
     },
 }
 
@@ -241,6 +243,14 @@ RIPPLE_READY_TIMEOUT_SECONDS = float(env("RIPPLE_READY_TIMEOUT_SECONDS", "2"))
 # unread ones older than the second.
 RIPPLE_RETENTION_READ_DAYS = env_int("RIPPLE_RETENTION_READ_DAYS", 30)
 RIPPLE_RETENTION_UNREAD_DAYS = env_int("RIPPLE_RETENTION_UNREAD_DAYS", 180)
+# Friend-request flood limits: pending requests one sender may have out; days before a
+# declined request may be sent again to the same person; and, per recipient, how many
+# requests an hour from accounts younger than RIPPLE_NEW_ACCOUNT_HOURS are delivered before
+# the rest are filtered.
+RIPPLE_FRIEND_REQUESTS_MAX_PENDING = env_int("RIPPLE_FRIEND_REQUESTS_MAX_PENDING", 50)
+RIPPLE_FRIEND_REQUEST_DECLINED_DAYS = env_int("RIPPLE_FRIEND_REQUEST_DECLINED_DAYS", 30)
+RIPPLE_NEW_ACCOUNT_HOURS = env_int("RIPPLE_NEW_ACCOUNT_HOURS", 24)
+RIPPLE_NEW_ACCOUNT_REQUESTS_PER_HOUR = env_int("RIPPLE_NEW_ACCOUNT_REQUESTS_PER_HOUR", 20)
 
 # --- Logging ---
 LOGGING = {

@@ -8,7 +8,7 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-not-secret")
 # The test process keeps plain connections: pytest-django creates and drops the test
 # database through them. The workers it starts turn the pool back on (tests/conftest.py).
 os.environ.setdefault("DATABASE_POOL", "false")
-for _scope in ("POSTS", "FRIEND_REQUESTS", "MESSAGES", "AUTH"):
+for _scope in ("POSTS", "FRIEND_REQUESTS", "BLOCKS", "MESSAGES", "AUTH"):
     os.environ[f"RIPPLE_THROTTLE_{_scope}"] = "100000/min"
 
 from .base import *  # noqa: E402, F403

@@ -1,8 +1,10 @@
-// The friends page: find people, send, accept and decline requests, list and unfriend.
+// The friends page: find people, send, accept and decline requests (delivered and
+// filtered), choose who may send them, list and unfriend, block and unblock.
 
 import { api } from "./api.js";
 import { realtime } from "./app.js";
 import { h } from "./dom.js";
+import { personMenu } from "./person-menu.js";
 import { searchUsers } from "./users.js";
 
 const searchForm = document.getElementById("search-form");
@@ -12,7 +14,11 @@ const lists = {
   incoming: document.getElementById("incoming-list"),
   outgoing: document.getElementById("outgoing-list"),
   friends: document.getElementById("friend-list"),
+  filtered: document.getElementById("filtered-list"),
+  blocked: document.getElementById("blocked-list"),
 };
+const policyForm = document.getElementById("policy-form");
+const policyStatus = document.getElementById("policy-status");
 const friendsMore = document.getElementById("friends-more");
 const friendIds = new Set();
 const pendingIds = new Set(); // users with a pending request either way
@@ -38,6 +44,11 @@ function person(user, ...actions) {
   );
 }
 
+/** A person's row with their menu (Block) after the row's own actions. */
+function personWithMenu(user, ...actions) {
+  return person(user, ...actions, personMenu(user, { onBlocked: blocked, onError: (error) => say(error.message, "error") }));
+}
+
 function action(text, label, onClick, extra = "") {
   return h("button", { type: "button", class: `small ${extra}`.trim(), "aria-label": label, onClick }, text);
 }
@@ -59,7 +70,7 @@ function drop(list, userId) {
 function friendRow(user) {
   friendIds.add(user.id);
   pendingIds.delete(user.id);
-  return person(
+  return personWithMenu(
     user,
     action("Unfriend", `Unfriend ${user.username}`, async (event) => {
       event.currentTarget.disabled = true;
@@ -75,12 +86,12 @@ function friendRow(user) {
   );
 }
 
-function incomingRow(requestId, user) {
+function incomingRow(requestId, user, list = lists.incoming) {
   pendingIds.add(user.id);
   const respond = (verb) => async () => {
     try {
       await api.post(`/api/friend-requests/${requestId}/${verb}/`);
-      drop(lists.incoming, user.id);
+      drop(list, user.id);
       pendingIds.delete(user.id);
       if (verb === "accept") {
         place(lists.friends, friendRow(user), { atTop: true });
@@ -88,12 +99,12 @@ function incomingRow(requestId, user) {
       } else {
         say(`Declined ${user.username}'s request.`, "info");
       }
-      (lists.incoming.querySelector("button") ?? searchForm.username).focus();
+      (list.querySelector("button") ?? searchForm.username).focus();
     } catch (error) {
       say(error.message, "error");
     }
   };
-  return person(
+  return personWithMenu(
     user,
     action("Accept", `Accept friend request from ${user.username}`, respond("accept"), "primary"),
     action("Decline", `Decline friend request from ${user.username}`, respond("decline")),
@@ -110,8 +121,8 @@ function resultRow(user) {
   if (user.id === undefined) state = null;
   else if (friendIds.has(user.id)) state = "Friends";
   else if (pendingIds.has(user.id)) state = "Request pending";
-  if (state) return person(user, h("span", { class: "muted-text", text: state }));
-  return person(
+  if (state) return personWithMenu(user, h("span", { class: "muted-text", text: state }));
+  return personWithMenu(
     user,
     action("Add friend", `Send a friend request to ${user.username}`, async (event) => {
       const button = event.currentTarget;
@@ -129,14 +140,68 @@ function resultRow(user) {
   );
 }
 
+function blockedRow(user) {
+  return person(
+    user,
+    action("Unblock", `Unblock ${user.username}`, async (event) => {
+      event.currentTarget.disabled = true;
+      try {
+        await api.delete(`/api/blocks/${user.id}/`);
+        drop(lists.blocked, user.id);
+        say(`Unblocked ${user.username}. Nothing the block ended comes back.`, "info");
+      } catch (error) {
+        say(error.message, "error");
+      }
+    }),
+  );
+}
+
+/** After a block: the server ended the friendship and withdrew your request to them. */
+function blocked(user) {
+  friendIds.delete(user.id);
+  pendingIds.delete(user.id);
+  for (const name of ["friends", "incoming", "outgoing", "filtered"]) drop(lists[name], user.id);
+  results.querySelector(`[data-user-id="${user.id}"]`)?.remove();
+  place(lists.blocked, blockedRow(user), { atTop: true });
+  say(`You blocked ${user.username}. They are not told.`, "success");
+  searchForm.username.focus();
+}
+
+// --- who may send requests ---
+
+policyForm.addEventListener("submit", (event) => event.preventDefault());
+policyForm.requests_from.addEventListener("change", async () => {
+  policyStatus.textContent = "";
+  try {
+    const saved = await api.patch("/api/friend-preferences/", { requests_from: policyForm.requests_from.value });
+    policyForm.requests_from.value = saved.requests_from;
+    policyStatus.textContent = "Saved.";
+    policyStatus.dataset.kind = "success";
+  } catch (error) {
+    policyStatus.textContent = error.message;
+    policyStatus.dataset.kind = "error";
+  }
+});
+
 // --- loading ---
 
 async function loadRequests(direction) {
   const page = await api.get("/api/friend-requests/", { direction, page_size: 100 });
   for (const request of page.results) {
     if (direction === "incoming") place(lists.incoming, incomingRow(request.id, request.from_user));
+    else if (direction === "filtered") place(lists.filtered, incomingRow(request.id, request.from_user, lists.filtered));
     else place(lists.outgoing, outgoingRow(request.to_user));
   }
+}
+
+async function loadBlocked() {
+  const page = await api.get("/api/blocks/", { page_size: 100 });
+  page.results.forEach((block) => place(lists.blocked, blockedRow(block.user)));
+}
+
+async function loadPolicy() {
+  const preference = await api.get("/api/friend-preferences/");
+  policyForm.requests_from.value = preference.requests_from;
 }
 
 async function loadFriends(url) {
@@ -177,6 +242,13 @@ realtime.addEventListener("notification", ({ detail: { frame } }) => {
   }
 });
 
-Promise.all([loadRequests("incoming"), loadRequests("outgoing"), loadFriends()])
+Promise.all([
+  loadRequests("incoming"),
+  loadRequests("outgoing"),
+  loadRequests("filtered"),
+  loadFriends(),
+  loadBlocked(),
+  loadPolicy(),
+])
   .catch((error) => say(error.message, "error"))
   .finally(syncEmpty);

@@ -1,7 +1,10 @@
-// One post as a card: author, type, time, content, like button and replies link.
+// One post as a card: author (with their menu), type, time, content, like button and
+// replies link.
 
 import { api } from "./api.js";
+import { currentUser } from "./app.js";
 import { h, timeElement } from "./dom.js";
+import { personMenu } from "./person-menu.js";
 
 const TYPE_LABELS = { thoughts: "Thoughts", milestone: "Milestone", question: "Question" };
 
@@ -35,17 +38,38 @@ function likeButton(post) {
   return button;
 }
 
+/** After blocking an author, none of their posts stays on the page. */
+function dropPostsBy(author) {
+  for (const card of document.querySelectorAll(`article.post[data-author-id="${author.id}"]`)) {
+    (card.parentElement?.tagName === "LI" ? card.parentElement : card).remove();
+  }
+}
+
+function authorMenu(author) {
+  if (author.id === currentUser.id) return null;
+  const menu = personMenu(author, {
+    onBlocked: dropPostsBy,
+    onError: (error) => menu.replaceWith(h("span", { class: "field-error", role: "alert", text: error.message })),
+  });
+  return menu;
+}
+
 export function postCard(post, { link = true } = {}) {
   const replies = plural(post.reply_count, "reply", "replies");
   return h(
     "article",
-    { class: "post card", dataset: { postId: post.id }, "aria-label": `Post by ${post.author.username}` },
+    {
+      class: "post card",
+      dataset: { postId: post.id, authorId: post.author.id },
+      "aria-label": `Post by ${post.author.username}`,
+    },
     h(
       "header",
       { class: "post-meta" },
       h("strong", { class: "author", text: post.author.username }),
       h("span", { class: `tag tag-${post.type}`, text: TYPE_LABELS[post.type] ?? post.type }),
       timeElement(post.created_at),
+      authorMenu(post.author),
     ),
     h("p", { class: "post-content", text: post.content }),
     h(

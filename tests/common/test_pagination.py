@@ -20,6 +20,7 @@ from apps.accounts.serializers import UserRefSerializer
 from apps.common.pagination import NewestFirstCursorPagination, get_paginated_response
 from apps.notifications.services import muted_user_create
 from tests.factories import (
+    BlockFactory,
     FriendRequestFactory,
     MessageFactory,
     NotificationFactory,
@@ -43,6 +44,7 @@ ENDPOINTS = {
     "replies": "/api/posts/{post}/replies/",
     "messages": "/api/messages/?with={friend}",
     "muted-users": "/api/muted-users/",
+    "blocks": "/api/blocks/",
     "users": "/api/users/?username=u",
 }
 
@@ -73,6 +75,7 @@ def world() -> dict:
     NotificationFactory.create_batch(2, recipient=alice, actor=bob, post=post)
     FriendRequestFactory(from_user=carol, to_user=alice)
     muted_user_create(user=alice, muted=carol)
+    BlockFactory(blocker=alice)
     client = APIClient(raise_request_exception=False)
     client.force_authenticate(alice)
     return {"client": client, "post": post.pk, "friend": bob.pk}

@@ -121,6 +121,7 @@ def test_moderators_group_has_exactly_the_moderation_permissions():
         "remove_post",
         "view_user",
         "suspend_user",
+        "limit_user",
         "view_moderationlog",
     }
 

@@ -5,7 +5,7 @@
 - bob: a friend;
 - mal: a friend she has muted (muting silences his posts; he stays a friend);
 - eve: an ex-friend (unfriended through the service);
-- blocked: an ex-friend she has also muted, the nearest thing to a block Ripple has;
+- blocked: an ex-friend she has blocked (the block ended the friendship);
 - sam: a stranger; ray: a stranger with a pending friend request to her;
 - sue: a friend who was suspended; dan: a deactivated account.
 
@@ -25,7 +25,7 @@ from apps.accounts.models import User
 from apps.accounts.services import users_suspend
 from apps.direct_messages.services import message_send
 from apps.friends.models import FriendRequest
-from apps.friends.services import friend_request_create, friendship_delete
+from apps.friends.services import block_create, friend_request_create, friendship_delete
 from apps.notifications.models import Notification
 from apps.notifications.services import muted_user_create, preference_update
 from apps.posts.models import Post
@@ -80,10 +80,9 @@ def build_world() -> World:
     alice = users["alice"]
     for name in ("bob", "mal", "eve", "blocked", "sue"):
         make_friends(alice, users[name])
-    for name in ("eve", "blocked"):
-        friendship_delete(user=alice, friend_id=users[name].pk)
-    for name in ("mal", "blocked"):
-        muted_user_create(user=alice, muted=users[name])
+    friendship_delete(user=alice, friend_id=users["eve"].pk)
+    block_create(blocker=alice, blocked=users["blocked"])
+    muted_user_create(user=alice, muted=users["mal"])
     preference_update(user=alice, changes={"batch_window_seconds": 0})
     users_suspend(user_ids=[users["sue"].pk], reason="spam")
     users["dan"].is_active = False

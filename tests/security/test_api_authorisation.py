@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from apps.accounts.errors import ACCOUNT_SUSPENDED
+from apps.friends.models import FriendPreference
 from apps.friends.services import friendship_delete
 from apps.notifications.models import Notification, NotificationPreference
 from apps.posts.services import post_create
@@ -69,6 +70,8 @@ BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
     ("POST", "/api/notifications/read-all/"): lambda w: {},
     ("PATCH", "/api/notification-preferences/"): lambda w: {"batch_window_seconds": 5},
     ("POST", "/api/muted-users/"): lambda w: {"user": w.sam.pk},
+    ("POST", "/api/blocks/"): lambda w: {"user": w.sam.pk},
+    ("PATCH", "/api/friend-preferences/"): lambda w: {"requests_from": "nobody"},
 }
 
 # Path parameters, as alice's objects (or her relations) for the refusal tables.
@@ -80,6 +83,7 @@ PARAMS: dict[str, Callable[[World], int]] = {
 USER_PARAM = {
     "/api/friends/{user_id}/": lambda w: w.bob.pk,  # alice's friendship with bob
     "/api/muted-users/{user_id}/": lambda w: w.mal.pk,  # alice's mute of mal
+    "/api/blocks/{user_id}/": lambda w: w.blocked.pk,  # alice's block of `blocked`
 }
 QUERIES = {
     ("GET", "/api/users/"): lambda w: {"username": "alice"},
@@ -172,6 +176,8 @@ OBJECT_CASES = [
     ObjectCase("DELETE", "/api/notifications/{notification_id}/", "alice", 204,
                refused(404, *NOT_ALICE)),
     ObjectCase("DELETE", "/api/muted-users/{user_id}/", "alice", 204, refused(404, *NOT_ALICE)),
+    # Only the blocker lifts a block; to the blocked user it does not exist.
+    ObjectCase("DELETE", "/api/blocks/{user_id}/", "alice", 204, refused(404, *NOT_ALICE)),
 ]  # fmt: skip
 
 # Routes that only ever act on the caller's own data: the tests below prove that they show
@@ -193,6 +199,10 @@ OWN_SCOPE = {
     ("PATCH", "/api/notification-preferences/"),
     ("GET", "/api/muted-users/"),
     ("POST", "/api/muted-users/"),
+    ("GET", "/api/blocks/"),
+    ("POST", "/api/blocks/"),
+    ("GET", "/api/friend-preferences/"),
+    ("PATCH", "/api/friend-preferences/"),
 }
 
 PRIVATE_OPERATIONS = sorted(api_operations() - PUBLIC)
@@ -340,6 +350,8 @@ def alice_rows(world: World) -> dict[str, Any]:
         ),
         "preference": list(NotificationPreference.objects.filter(user=alice).values_list()),
         "mutes": list(alice.muted_users.order_by("pk").values_list()),
+        "blocks": list(alice.blocks_made.order_by("pk").values_list()),
+        "friend_preference": list(FriendPreference.objects.filter(user=alice).values_list()),
         "friends": list(alice.friendships.order_by("pk").values_list()),
         "requests": list(alice.received_friend_requests.order_by("pk").values_list()),
         "posts": list(alice.posts.order_by("pk").values_list()),
@@ -378,6 +390,7 @@ def test_own_scope_writes_by_others_leave_alices_rows_alone(world, method, route
         "/api/friend-requests/": {"to_user": UserFactory().pk},
         "/api/messages/": {"to": other.pk, "text": "hi"},
         "/api/muted-users/": {"user": other.pk},
+        "/api/blocks/": {"user": other.pk},
     }.get(route)
     before = alice_rows(world)
 
@@ -428,3 +441,84 @@ def test_inbox_of_another_users_browser_session_shows_nothing_of_alices(world):
 
     assert response.status_code == 200
     assert SECRET not in response.content.decode()
+
+
+# --- The blocked caller: answered as any ex-friend, never told of the block ---------------
+
+TOWARD_ALICE = [
+    ("POST", "/api/friend-requests/", lambda w: {"to_user": w.alice.pk}),
+    ("POST", "/api/messages/", lambda w: {"to": w.alice.pk, "text": "hi"}),
+    ("GET", "/api/posts/{post_id}/", None),
+    ("POST", "/api/posts/{post_id}/like/", None),
+    ("GET", "/api/posts/{post_id}/replies/", None),
+    ("POST", "/api/posts/",
+     lambda w: {"content": "x", "type": "thoughts", "target_profile": w.alice.pk}),
+    ("DELETE", "/api/friends/{user_id}/", None),
+    ("GET", "/api/blocks/", None),
+    ("POST", "/api/muted-users/", lambda w: {"user": w.alice.pk}),
+]  # fmt: skip
+
+
+def _without_ids(body: Any) -> Any:
+    """The body without what names the caller or the moment: ids, usernames, times."""
+    if isinstance(body, dict):
+        return {
+            k: _without_ids(v) for k, v in body.items() if k not in {"id", "created_at", "username"}
+        }
+    if isinstance(body, list):
+        return [_without_ids(item) for item in body]
+    return body
+
+
+@pytest.mark.parametrize(("method", "route", "body"), TOWARD_ALICE, ids=lambda v: str(v))
+def test_blocked_caller_gets_exactly_what_an_ex_friend_gets(world, method, route, body):
+    """`blocked` (alice blocked them) and `eve` (alice unfriended her) are answered alike:
+    nothing in a response tells the blocked user that they are blocked."""
+    url = route.replace("{post_id}", str(world.post.pk))
+    url = url.replace("{user_id}", str(world.alice.pk))
+    answers = {}
+    for name in ("blocked", "eve"):
+        client = token_client(world.user(name))
+        data = body(world) if body else None
+        response = (
+            client.get(url)
+            if method == "GET"
+            else getattr(client, method.lower())(url, data, format="json")
+        )
+        answers[name] = (response.status_code, _without_ids(response.json()))
+        text = response.content.decode().replace('"username":"blocked"', "")
+        assert "block" not in text.lower()
+
+    assert answers["blocked"] == answers["eve"]
+
+
+def test_blocked_callers_request_reaches_nothing_of_alices(world):
+    before = alice_rows(world)
+
+    response = call(
+        token_client(world.blocked), world, "POST", "/api/friend-requests/",
+        {"to_user": world.alice.pk},
+    )  # fmt: skip
+
+    assert response.status_code == 201
+    after = alice_rows(world)
+    # Stored (the sender sees it pending), but nowhere alice looks: no notification, and
+    # not among the requests she is shown.
+    assert after["notifications"] == before["notifications"]
+    shown = token_client(world.alice).get("/api/friend-requests/", {"direction": "incoming"})
+    filtered = token_client(world.alice).get("/api/friend-requests/", {"direction": "filtered"})
+    assert response.json()["id"] not in [r["id"] for r in shown.json()["results"]]
+    assert filtered.json()["results"] == []
+
+
+@pytest.mark.parametrize("searcher", ["blocked", "alice"])
+def test_blocked_caller_and_blocker_do_not_find_each_other(world, searcher):
+    other = "alice" if searcher == "blocked" else "blocked"
+
+    response = token_client(world.user(searcher)).get("/api/users/", {"username": other})
+
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+    # The control: an ex-friend who is not blocked still finds alice.
+    found = token_client(world.eve).get("/api/users/", {"username": "alice"}).json()
+    assert [u["username"] for u in found["results"]] == ["alice"]

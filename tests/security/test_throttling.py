@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
 RATE = 2
-SCOPES = ("posts", "friend_requests", "messages", "auth")
+SCOPES = ("posts", "friend_requests", "blocks", "messages", "auth")
 THROTTLED = re.compile(r"^Request was throttled\. Expected available in \d+ seconds?\.$")
 
 
@@ -61,6 +61,11 @@ def message_writer(user) -> Callable[[int], Any]:
     return lambda n: post(client, "/api/messages/", {"to": friend.pk, "text": f"hi {n}"})
 
 
+def block_writer(user) -> Callable[[int], Any]:
+    client, targets = token_client(user), UserFactory.create_batch(RATE + 1)
+    return lambda n: post(client, "/api/blocks/", {"user": targets[n].pk})
+
+
 def register_writer(user) -> Callable[[int], Any]:
     client = APIClient()
     names = count()
@@ -79,6 +84,7 @@ def login_writer(user) -> Callable[[int], Any]:
 WRITERS = {
     "posts": (post_writer, 201),
     "friend_requests": (friend_request_writer, 201),
+    "blocks": (block_writer, 201),
     "messages": (message_writer, 201),
     "register": (register_writer, 201),
     "login": (login_writer, 200),
@@ -202,6 +208,7 @@ def test_default_rates_and_a_per_process_cache_without_redis():
     assert values["REST_FRAMEWORK"]["DEFAULT_THROTTLE_RATES"] == {
         "posts": "30/min",
         "friend_requests": "20/min",
+        "blocks": "30/min",
         "messages": "60/min",
         "auth": "10/min",
     }

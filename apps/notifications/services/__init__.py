@@ -10,6 +10,7 @@ from .read_state import (
 )
 from .retraction import (
     connections_close_for_users,
+    notifications_retract_all_between,
     notifications_retract_between,
     notifications_retract_for_posts,
     notifications_retract_unread_from,
@@ -18,6 +19,7 @@ from .single import notification_create
 
 __all__ = [
     "connections_close_for_users",
+    "notifications_retract_all_between",
     "notifications_retract_between",
     "notifications_retract_for_posts",
     "notifications_retract_unread_from",

@@ -1,5 +1,5 @@
-"""Taking notifications back: removed posts, suspended actors, ended friendships, closed
-sessions.
+"""Taking notifications back: removed posts, suspended or limited actors, ended friendships,
+blocks, closed sessions.
 
 Deletion is one statement whatever the number of rows; after commit each affected
 recipient's open connections get the removed ids and their new unread count.
@@ -29,13 +29,24 @@ def notifications_retract_for_posts(*, post_ids: Iterable[int]) -> int:
 
 
 @transaction.atomic
-def notifications_retract_unread_from(*, actor_ids: Iterable[int]) -> int:
-    """Delete the unread notifications these users caused (read ones stay as history)."""
+def notifications_retract_unread_from(
+    *, actor_ids: Iterable[int], types: Iterable[str] | None = None
+) -> int:
+    """Delete the unread notifications these users caused (read ones stay as history),
+    of every type or only of `types`."""
     actor_ids = list(actor_ids)
     if not actor_ids:
         return 0
     marks = ", ".join(["%s"] * len(actor_ids))
-    return _delete_and_announce(f"actor_id IN ({marks}) AND read_at IS NULL", actor_ids)
+    condition = f"actor_id IN ({marks}) AND read_at IS NULL"
+    params: list[int | str] = [*actor_ids]
+    if types is not None:
+        types = list(types)
+        if not types:
+            return 0
+        condition += f" AND type IN ({', '.join(['%s'] * len(types))})"
+        params += types
+    return _delete_and_announce(condition, params)
 
 
 @transaction.atomic
@@ -53,6 +64,18 @@ def notifications_retract_between(*, user_id: int, other_id: int, types: Iterabl
         f"type IN ({marks}) AND ((recipient_id = %s AND actor_id = %s) "
         f"OR (recipient_id = %s AND actor_id = %s))",
         [*types, user_id, other_id, other_id, user_id],
+    )
+
+
+@transaction.atomic
+def notifications_retract_all_between(*, user_id: int, other_id: int) -> int:
+    """Delete every notification either user caused the other, of every type, read or not.
+
+    For a block: nothing one of them did may stay in the other's inbox.
+    """
+    return _delete_and_announce(
+        "(recipient_id = %s AND actor_id = %s) OR (recipient_id = %s AND actor_id = %s)",
+        [user_id, other_id, other_id, user_id],
     )
 
 

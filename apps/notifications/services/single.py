@@ -4,9 +4,11 @@ import json
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.friends.models import Block
 
 from .. import metrics
 from ..models import Notification
@@ -23,8 +25,11 @@ def notification_create(
 ) -> Notification | None:
     """Store one notification and push it after commit, as the recipient's settings allow.
 
-    Returns None when the recipient keeps this type out of the inbox.
+    Returns None when the recipient keeps this type out of the inbox, or when either of
+    the two blocked the other: no notification crosses a block, whatever its type.
     """
+    if _blocked_between(recipient_id, actor.pk):
+        return None
     preference = preference_for(user_id=recipient_id)
     if not preference.switch(type, "inbox"):
         return None
@@ -46,3 +51,10 @@ def notification_create(
         push_after_commit([(recipient_id, notification_created(frame=frame, prev_id=previous))])
     metrics.incr("notifications_stored")
     return notification
+
+
+def _blocked_between(user_id: int, other_id: int) -> bool:
+    # The model, not the friends app's selector: the friends services call this module.
+    return Block.objects.filter(
+        Q(blocker_id=user_id, blocked_id=other_id) | Q(blocker_id=other_id, blocked_id=user_id)
+    ).exists()
