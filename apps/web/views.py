@@ -6,12 +6,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from apps.notifications.models import Notification
-from apps.posts.models import Post
+from apps.posts.models import CONTENT_MAX_LENGTH, Post
 
 
 @login_required
 def feed(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/feed.html", {"post_types": Post.Type.choices})
+    context = {"post_types": Post.Type.choices, "content_max_length": CONTENT_MAX_LENGTH}
+    return render(request, "web/feed.html", context)
 
 
 @login_required

@@ -69,3 +69,28 @@ export function showFieldErrors(form, fields = {}) {
   }
   return unplaced;
 }
+
+/**
+ * Show an error in a status element. A network failure is marked, so that it is cleared
+ * when the connection is back (see `clearNetworkErrors`).
+ */
+export function showError(element, error) {
+  element.textContent = error.message;
+  element.dataset.kind = "error";
+  if (error.code === "network") element.dataset.networkError = "";
+  else delete element.dataset.networkError;
+}
+
+/** Empty every status element still saying that the server cannot be reached. */
+export function clearNetworkErrors(root = document) {
+  for (const element of root.querySelectorAll("[data-network-error]")) {
+    element.textContent = "";
+    delete element.dataset.networkError;
+    delete element.dataset.kind;
+  }
+}
+
+/** Focus `element` without scrolling the page under the reader's eyes. */
+export function focusQuietly(element) {
+  element?.focus({ preventScroll: false });
+}

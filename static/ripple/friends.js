@@ -2,7 +2,7 @@
 
 import { api } from "./api.js";
 import { realtime } from "./app.js";
-import { h } from "./dom.js";
+import { h, showError } from "./dom.js";
 import { searchUsers } from "./users.js";
 
 const searchForm = document.getElementById("search-form");
@@ -19,8 +19,13 @@ const pendingIds = new Set(); // users with a pending request either way
 let friendsNext = null;
 
 function say(message, kind = "info") {
+  if (message instanceof Error) {
+    showError(status, message);
+    return;
+  }
   status.textContent = message;
   status.dataset.kind = kind;
+  delete status.dataset.networkError;
 }
 
 function syncEmpty() {
@@ -69,7 +74,7 @@ function friendRow(user) {
         drop(lists.friends, user.id);
         say(`You and ${user.username} are no longer friends.`, "success");
       } catch (error) {
-        say(error.message, "error");
+        say(error, "error");
       }
     }, "danger"),
   );
@@ -90,7 +95,7 @@ function incomingRow(requestId, user) {
       }
       (lists.incoming.querySelector("button") ?? searchForm.username).focus();
     } catch (error) {
-      say(error.message, "error");
+      say(error, "error");
     }
   };
   return person(
@@ -159,11 +164,11 @@ searchForm.addEventListener("submit", async (event) => {
     results.append(...users.map(resultRow));
     say(users.length ? `${users.length} found.` : `Nobody's username starts with “${prefix}”.`, users.length ? "info" : "error");
   } catch (error) {
-    say(error.message, "error");
+    say(error, "error");
   }
 });
 
-friendsMore.addEventListener("click", () => loadFriends(friendsNext).catch((error) => say(error.message, "error")));
+friendsMore.addEventListener("click", () => loadFriends(friendsNext).catch((error) => say(error, "error")));
 
 // --- live updates ---
 
@@ -178,5 +183,5 @@ realtime.addEventListener("notification", ({ detail: { frame } }) => {
 });
 
 Promise.all([loadRequests("incoming"), loadRequests("outgoing"), loadFriends()])
-  .catch((error) => say(error.message, "error"))
+  .catch((error) => say(error, "error"))
   .finally(syncEmpty);

@@ -3,7 +3,7 @@
 
 import { api } from "./api.js";
 import { badge, realtime } from "./app.js";
-import { h, timeElement } from "./dom.js";
+import { h, showError, timeElement } from "./dom.js";
 import { describe, groupOf } from "./notifications.js";
 
 const params = new URLSearchParams(location.search);
@@ -20,7 +20,13 @@ let next = null;
 unreadOnly.checked = params.get("unread") === "true";
 
 function say(message) {
+  if (message instanceof Error) {
+    showError(status, message);
+    return;
+  }
   status.textContent = message;
+  delete status.dataset.kind;
+  delete status.dataset.networkError;
 }
 
 // --- rendering ---
@@ -105,6 +111,8 @@ function forget(key) {
 // --- loading ---
 
 async function loadPage(url) {
+  const fromButton = document.activeElement === more;
+  const before = rows.size;
   more.disabled = true;
   try {
     const query = { page_size: 20, unread: unreadOnly.checked ? "true" : undefined, grouped: grouped ? "true" : undefined };
@@ -116,10 +124,12 @@ async function loadPage(url) {
     next = page.next;
     empty.hidden = rows.size > 0;
   } catch (error) {
-    say(error.message);
+    say(error);
   } finally {
     more.hidden = !next;
     more.disabled = false;
+    // Disabling the button took focus away: give it back, or to the first new entry.
+    if (fromButton) (more.hidden ? [...rows.values()][before]?.element.querySelector("a, button") : more)?.focus();
   }
 }
 
@@ -135,8 +145,10 @@ function reload() {
 async function openItem(event, item) {
   if (item.read_at) return;
   event.preventDefault();
+  // currentTarget is only set while the event is dispatched: read it before awaiting.
+  const href = event.currentTarget.href;
   await setRead(item, true).catch(() => {});
-  location.assign(event.currentTarget.href);
+  location.assign(href);
 }
 
 async function openGroup(event, entry) {
@@ -153,7 +165,7 @@ async function setRead(item, read) {
     render(item.id, { ...item, read_at: updated.read_at });
     rows.get(item.id).element.querySelector(`[data-action="${read ? "unread" : "read"}"]`)?.focus();
   } catch (error) {
-    say(error.message);
+    say(error);
   }
 }
 
@@ -163,7 +175,7 @@ async function readGroup(entry) {
     render(entry.key, { ...entry, unread_count: 0 });
     rows.get(entry.key).element.querySelector('[data-action="dismiss"]')?.focus();
   } catch (error) {
-    say(error.message);
+    say(error);
   }
 }
 
@@ -173,7 +185,7 @@ async function dismiss(key, ids) {
     forget(key);
     say("Dismissed.");
   } catch (error) {
-    say(error.message);
+    say(error);
   }
 }
 
@@ -200,7 +212,7 @@ markAll.addEventListener("click", async () => {
     say(updated === 1 ? "Marked 1 notification read." : `Marked ${updated} notifications read.`);
     badge.refresh();
   } catch (error) {
-    say(error.message);
+    say(error);
   }
 });
 

@@ -38,6 +38,9 @@ LAUNCH_ARGS = [
 ]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 VIEWPORT = {"width": 1100, "height": 760}
+DESKTOP = {"width": 1280, "height": 800}
+MOBILE = {"width": 390, "height": 844}
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 # Playwright's default 30 s would hide a hang; every wait in these tests is short.
 TIMEOUT_MS = 5000
 
@@ -172,8 +175,10 @@ def visit(browser, server) -> Iterator[Callable[..., Visitor]]:
     """
     visitors: list[Visitor] = []
 
-    def login(user: User, *, path: str = "/", via_form: bool = False) -> Visitor:
-        context = browser.new_context(viewport=VIEWPORT, base_url=server)
+    def login(
+        user: User, *, path: str = "/", via_form: bool = False, viewport: dict | None = None
+    ) -> Visitor:
+        context = browser.new_context(viewport=viewport or VIEWPORT, base_url=server)
         context.set_default_timeout(TIMEOUT_MS)
         visitor = Visitor(user=user, base_url=server, context=context, page=context.new_page())
         _watch_console(visitor)
@@ -206,6 +211,30 @@ def screenshot(page, name: str, *, full_page: bool = False) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page, animations="disabled")
     return path
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's WCAG 2.x A/AA violations on the page as it is now, one line each.
+
+    axe-core (MPL-2.0) is vendored from the npm package in tests/web/vendor/.
+    """
+    # Evaluated by the test harness, not a <script>: the pages' CSP allows no inline script.
+    page.evaluate(AXE.read_text())
+    result = page.evaluate(
+        """() => axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa',
+                                              'best-practice']})"""
+    )
+    return [
+        f"{v['id']}: {v['help']} ({', '.join(str(n['target']) for n in v['nodes'][:3])})"
+        for v in result["violations"]
+    ]
+
+
+def horizontal_overflow(page) -> int:
+    """How many CSS pixels the page is wider than its viewport (0: nothing sticks out)."""
+    return int(
+        page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    )
 
 
 def post_from(visitor: Visitor, content: str, *, type: str = "thoughts") -> None:

@@ -5,6 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from apps.notifications.models import Notification
+
 from tests.web.conftest import post_as, post_from, screenshot
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -97,3 +99,24 @@ def test_inbox_loads_more_and_filters_unread(visit, server, pablo_and_tito):
     expect(page).to_have_url(re.compile(r"unread=true"))
     expect(items).to_have_count(20)
     expect(items.first).to_contain_text("Post number 21")
+
+
+@pytest.mark.parametrize("how", ["click", "Enter"])
+def test_opening_an_unread_item_in_all_view_marks_it_read_and_opens_it(
+    visit, server, pablo_and_tito, how
+):
+    pablo, tito = pablo_and_tito
+    post = post_as(server, pablo, "Open me")
+    page = visit(tito, path="/inbox/?view=all").page
+    link = page.locator("#inbox-list > li.unread").get_by_role("link")
+    expect(link).to_have_count(1)
+
+    if how == "click":
+        link.click()
+    else:
+        link.focus()
+        page.keyboard.press("Enter")
+
+    expect(page).to_have_url(re.compile(rf"/posts/{post['id']}/$"))
+    expect(page.locator("#post")).to_contain_text("Open me")
+    assert Notification.objects.get(recipient=tito).read_at is not None
