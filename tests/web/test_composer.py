@@ -13,9 +13,7 @@ def _focused_id(page) -> str:
     return page.evaluate("document.activeElement?.id || document.activeElement?.tagName")
 
 
-def test_a_10000_character_paste_is_kept_counted_and_refused_with_a_message(
-    visit, pablo_and_tito
-):
+def test_a_10000_character_paste_is_kept_counted_and_refused_with_a_message(visit, pablo_and_tito):
     pablo, _ = pablo_and_tito
     page = visit(pablo).page
     box = page.get_by_label("What's on your mind?")
