@@ -35,7 +35,12 @@ realtime.addEventListener("notification", ({ detail: { frame, replayed } }) => {
   toasts.notify(frame); // a pushed frame is an inbox item
 });
 realtime.addEventListener("synced", () => badge.refresh());
-realtime.addEventListener("unread", ({ detail: count }) => badge.set(count));
+// A retraction's unread count: the unseen count may have moved too.
+realtime.addEventListener("unread", () => badge.refreshSoon(0));
+realtime.addEventListener("updated", ({ detail: update }) => {
+  if (update.counts) badge.set(update.counts.unseen);
+  if (update.state === "read" || update.state === "done") toasts.removeIds(update.ids);
+});
 realtime.addEventListener("removed", ({ detail: ids }) => {
   toasts.removeIds(ids);
   badge.refreshSoon();

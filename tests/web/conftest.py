@@ -90,11 +90,12 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def server(django_db_setup) -> Iterator[str]:
-    """The base URL of one real uvicorn worker on the test database and Redis.
+def _workers(django_db_setup) -> Iterator[list[str]]:
+    """The base URLs of two real uvicorn workers on the test database and Redis.
 
-    Like `asgi_workers(1)`, but one worker serves every browser test: starting one costs a
-    second or two, and each test's rows are flushed from the database it reads anyway.
+    Like `asgi_workers(2)`, but they serve every browser test: starting one costs a second or
+    two, and each test's rows are flushed from the database they read anyway. Most tests use
+    the first only; the second is there for tabs of one user on different workers.
     """
     _require_chromium()
     from django.db import connection
@@ -111,11 +112,24 @@ def server(django_db_setup) -> Iterator[str]:
         "CHANNEL_LAYER_PREFIX": f"test-web-{uuid.uuid4().hex[:12]}",
         "DJANGO_LOG_LEVEL": "WARNING",
     }
-    with running_workers(1, env=env) as pool:
-        url = pool.workers[0].http_url
+    with running_workers(2, env=env) as pool:
+        urls = [worker.http_url for worker in pool.workers]
         # The first request imports the URL conf and the apps; pay for it here, once.
-        urllib.request.urlopen(f"{url}/login/", timeout=30).close()  # noqa: S310 - local worker
-        yield url
+        for url in urls:
+            urllib.request.urlopen(f"{url}/login/", timeout=30).close()  # noqa: S310 - local
+        yield urls
+
+
+@pytest.fixture(scope="session")
+def server(_workers) -> str:
+    """The base URL of the worker most browser tests use."""
+    return _workers[0]
+
+
+@pytest.fixture(scope="session")
+def second_server(_workers) -> str:
+    """Another worker on the same database and channel layer (cookies ignore the port)."""
+    return _workers[1]
 
 
 @dataclass
@@ -172,27 +186,34 @@ def visit(browser, server) -> Iterator[Callable[..., Visitor]]:
 
     `via_form=True` logs in through the login page; otherwise a session cookie is set
     directly (the worker's password hasher makes a form login cost about a second).
+    `viewport` defaults to VIEWPORT; `on` is another worker's base URL (`second_server`).
     """
     visitors: list[Visitor] = []
 
     def login(
-        user: User, *, path: str = "/", via_form: bool = False, viewport: dict | None = None
+        user: User,
+        *,
+        path: str = "/",
+        via_form: bool = False,
+        viewport: dict | None = None,
+        on: str | None = None,
     ) -> Visitor:
-        context = browser.new_context(viewport=viewport or VIEWPORT, base_url=server)
+        base_url = on or server
+        context = browser.new_context(viewport=viewport or VIEWPORT, base_url=base_url)
         context.set_default_timeout(TIMEOUT_MS)
-        visitor = Visitor(user=user, base_url=server, context=context, page=context.new_page())
+        visitor = Visitor(user=user, base_url=base_url, context=context, page=context.new_page())
         _watch_console(visitor)
         visitors.append(visitor)
         if not via_form:
-            context.add_cookies([_session_cookie(user, server)])
+            context.add_cookies([_session_cookie(user, base_url)])
             visitor.open(path)
             return visitor
         page = visitor.page
-        page.goto(f"{server}/login/?next={path}")
+        page.goto(f"{base_url}/login/?next={path}")
         page.get_by_label("Username").fill(user.username)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{server}{path}")
+        page.wait_for_url(f"{base_url}{path}")
         page.locator('#connection[data-state="open"]').wait_for()
         return visitor
 
