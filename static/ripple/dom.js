@@ -94,3 +94,10 @@ export function clearNetworkErrors(root = document) {
 export function focusQuietly(element) {
   element?.focus({ preventScroll: false });
 }
+
+/** A round avatar with the user's initial; its colour comes from their id. */
+export function avatar(user) {
+  const initial = (user?.username ?? "?").slice(0, 1).toUpperCase();
+  const hue = ((user?.id ?? 0) * 47) % 360;
+  return h("span", { class: `avatar hue-${Math.floor(hue / 30)}`, "aria-hidden": "true", text: initial });
+}

@@ -204,3 +204,19 @@ def test_states_bad_ids_are_400_naming_the_field(client, value):
 
     assert response.status_code == 400
     assert "ids" in response.json()["fields"]
+
+
+def test_read_all_of_one_actor_and_type_reads_a_conversations_notifications_only(client, me):
+    pablo = UserFactory()
+    from_pablo = NotificationFactory.create_batch(2, recipient=me, actor=pablo, type="new_message")
+    post = NotificationFactory(recipient=me, actor=pablo)
+    other = NotificationFactory(recipient=me, type="new_message")
+
+    response = client.post(
+        f"{LIST}read-all/", {"actor": pablo.id, "type": "new_message"}, format="json"
+    )
+
+    assert response.json() == {"updated": 2}
+    unread = set(Notification.objects.filter(read_at__isnull=True).values_list("id", flat=True))
+    assert unread == {post.id, other.id}
+    assert all(n.id not in unread for n in from_pablo)

@@ -79,8 +79,17 @@ def notification_mark_unread(*, user: User, notification_id: int) -> Notificatio
 
 
 def _bulk(
-    queryset: QuerySet[Notification], *, up_to: int | None, group: str | None
+    queryset: QuerySet[Notification],
+    *,
+    up_to: int | None,
+    group: str | None,
+    actor_id: int | None = None,
+    type: str | None = None,
 ) -> QuerySet[Notification]:
+    if actor_id is not None:
+        queryset = queryset.filter(actor_id=actor_id)
+    if type is not None:
+        queryset = queryset.filter(type=type)
     if up_to is not None:
         queryset = queryset.filter(id__lte=up_to)
     if group is not None:
@@ -90,18 +99,23 @@ def _bulk(
 
 @transaction.atomic
 def notifications_mark_all_read(
-    *, user: User, up_to: int | None = None, group: str | None = None
+    *,
+    user: User,
+    up_to: int | None = None,
+    group: str | None = None,
+    actor_id: int | None = None,
+    type: str | None = None,
 ) -> int:
-    """Mark the user's unread notifications read: all, those up to an id, or one group.
+    """Mark the user's unread notifications read: all, those up to an id, one group, or
+    those of one actor and type (a conversation read marks its message notifications).
 
     `up_to` lets a client mark what it has shown, leaving anything that arrived since unread.
     """
     unread = Notification.objects.filter(
         recipient_id=user.pk, read_at__isnull=True, done_at__isnull=True
     )
-    ids = list(
-        _bulk(unread, up_to=up_to, group=group).select_for_update().values_list("id", flat=True)
-    )
+    unread = _bulk(unread, up_to=up_to, group=group, actor_id=actor_id, type=type)
+    ids = list(unread.select_for_update().values_list("id", flat=True))
     if not ids:
         return 0
     now = timezone.now()
