@@ -2,7 +2,7 @@
 
 import { api } from "./api.js";
 import { otherTabs, realtime } from "./app.js";
-import { h, showError, showFieldErrors } from "./dom.js";
+import { h, infiniteScroll, showError, showFieldErrors } from "./dom.js";
 import { postCard } from "./post-card.js";
 
 const form = document.getElementById("post-form");
@@ -10,6 +10,9 @@ const formStatus = document.getElementById("post-status");
 const list = document.getElementById("feed");
 const empty = document.getElementById("feed-empty");
 const more = document.getElementById("feed-more");
+const newPosts = document.getElementById("feed-new");
+const skeleton = document.getElementById("feed-skeleton");
+const waiting = []; // live posts held back while the reader is scrolled down the feed
 const content = form.elements.content;
 const counter = document.getElementById("content-count");
 const maxLength = Number(content.dataset.maxLength);
@@ -44,6 +47,7 @@ async function loadPage(url) {
   } finally {
     more.hidden = !next;
     more.disabled = false;
+    skeleton.hidden = true;
     // Disabling the button took focus away: give it back, or to the first new post.
     if (fromButton) (more.hidden ? list.children[before]?.querySelector("a, button") : more)?.focus();
   }
@@ -102,14 +106,38 @@ content.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
 });
 
-more.addEventListener("click", () => loadPage(next));
+function loadMore() {
+  if (next && !more.disabled) loadPage(next);
+}
+
+more.addEventListener("click", loadMore);
+infiniteScroll(more, loadMore);
+
+/** A friend's live post: at the top if the reader is there, else counted in "N new posts". */
+function arrive(post) {
+  if (window.scrollY < 200 || has(post.id)) {
+    add(post, { atTop: true, fresh: true });
+    return;
+  }
+  if (waiting.some((held) => held.id === post.id)) return;
+  waiting.push(post);
+  newPosts.textContent = waiting.length === 1 ? "1 new post" : `${waiting.length} new posts`;
+  newPosts.hidden = false;
+}
+
+newPosts.addEventListener("click", () => {
+  for (const post of waiting.splice(0)) add(post, { atTop: true, fresh: true });
+  newPosts.hidden = true;
+  window.scrollTo({ top: 0 });
+  list.querySelector("a, button")?.focus({ preventScroll: true });
+});
 
 // Which card each live notification added, so a withdrawn notification takes its card along.
 const cardForNotification = new Map();
 
 realtime.addEventListener("notification", ({ detail: { frame } }) => {
   if (frame.type !== "new_post" || !frame.data) return;
-  add(frame.data, { atTop: true, fresh: true });
+  arrive(frame.data);
   cardForNotification.set(frame.id, frame.data.id);
 });
 
@@ -124,6 +152,8 @@ realtime.addEventListener("removed", ({ detail: ids }) => {
     const postId = cardForNotification.get(id);
     if (postId === undefined) continue;
     cardForNotification.delete(id);
+    const held = waiting.findIndex((post) => post.id === postId);
+    if (held !== -1) waiting.splice(held, 1);
     list.querySelector(`li[data-post-id="${postId}"]`)?.remove();
   }
   empty.hidden = list.children.length > 0;

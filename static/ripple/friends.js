@@ -2,7 +2,7 @@
 
 import { api } from "./api.js";
 import { realtime } from "./app.js";
-import { h, showError } from "./dom.js";
+import { avatar, h, showError } from "./dom.js";
 import { searchUsers } from "./users.js";
 
 const searchForm = document.getElementById("search-form");
@@ -38,7 +38,7 @@ function person(user, ...actions) {
   return h(
     "li",
     { class: "person", dataset: { userId: user.id } },
-    h("span", { class: "person-name", text: user.username }),
+    h("span", { class: "person-who" }, avatar(user), h("span", { class: "person-name", text: user.username })),
     h("span", { class: "person-actions" }, ...actions),
   );
 }
@@ -64,20 +64,35 @@ function drop(list, userId) {
 function friendRow(user) {
   friendIds.add(user.id);
   pendingIds.delete(user.id);
-  return person(
-    user,
-    action("Unfriend", `Unfriend ${user.username}`, async (event) => {
-      event.currentTarget.disabled = true;
-      try {
-        await api.delete(`/api/friends/${user.id}/`);
-        friendIds.delete(user.id);
-        drop(lists.friends, user.id);
-        say(`You and ${user.username} are no longer friends.`, "success");
-      } catch (error) {
-        say(error, "error");
-      }
-    }, "danger"),
-  );
+  const unfriend = action("Unfriend", `Unfriend ${user.username}`, () => confirmUnfriend(row, unfriend, user), "danger");
+  const row = person(user, unfriend);
+  return row;
+}
+
+/** Unfriending cannot be undone (it takes a new request): ask first, in the row itself. */
+function confirmUnfriend(row, unfriend, user) {
+  const actions = row.querySelector(".person-actions");
+  const question = h("span", { class: "confirm-text", text: `Unfriend ${user.username}?` });
+  const cancel = action("Cancel", `Keep ${user.username} as a friend`, () => {
+    actions.replaceChildren(unfriend);
+    unfriend.focus();
+  });
+  const confirm = action("Yes, unfriend", `Yes, unfriend ${user.username}`, async () => {
+    confirm.disabled = true;
+    try {
+      await api.delete(`/api/friends/${user.id}/`);
+      friendIds.delete(user.id);
+      const neighbour = row.nextElementSibling ?? row.previousElementSibling;
+      drop(lists.friends, user.id);
+      say(`You and ${user.username} are no longer friends.`, "success");
+      (neighbour?.querySelector("button") ?? document.getElementById("friend-list-heading")).focus();
+    } catch (error) {
+      confirm.disabled = false;
+      say(error, "error");
+    }
+  }, "danger");
+  actions.replaceChildren(question, confirm, cancel);
+  cancel.focus();
 }
 
 function incomingRow(requestId, user) {

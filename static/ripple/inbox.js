@@ -3,7 +3,7 @@
 
 import { api } from "./api.js";
 import { badge, realtime } from "./app.js";
-import { h, showError, timeElement } from "./dom.js";
+import { avatar, h, infiniteScroll, showError, timeElement } from "./dom.js";
 import { describe, groupOf } from "./notifications.js";
 
 const params = new URLSearchParams(location.search);
@@ -15,6 +15,18 @@ const status = document.getElementById("inbox-status");
 const unreadOnly = document.getElementById("unread-only");
 const markAll = document.getElementById("mark-all-read");
 const undoBar = document.getElementById("undo-bar");
+const skeleton = document.getElementById("inbox-skeleton");
+const loading = document.getElementById("inbox-loading");
+const chips = document.getElementById("type-chips");
+const shortcuts = document.getElementById("shortcuts");
+// The type chips: each shows some notification types (activity types join as they come).
+const FILTERS = {
+  posts: ["new_post"],
+  requests: ["friend_request", "friend_accepted"],
+  messages: ["new_message"],
+};
+const ICONS = { new_post: "✎", friend_request: "+", friend_accepted: "✓", new_message: "✉" };
+const filter = FILTERS[params.get("type")] ? params.get("type") : "";
 const rows = new Map(); // item id (all) or group key (grouped) → {entry, element}
 const UNDO_MS = 12_000; // at least 10 s to change one's mind
 let next = null;
@@ -45,6 +57,7 @@ function row({ key, unread, item, count, actions, onOpen, extra, outcome }) {
     "li",
     { class: `notice${unread ? " unread" : ""}`, dataset: { key: String(key), type: item.type } },
     h("span", { class: "dot", "aria-hidden": "true" }),
+    h("span", { class: "notice-who", "aria-hidden": "true" }, avatar(item.actor), h("span", { class: "type-icon", text: ICONS[item.type] ?? "•" })),
     h(
       "div",
       { class: "notice-body" },
@@ -141,7 +154,12 @@ async function loadPage(url) {
   const before = rows.size;
   more.disabled = true;
   try {
-    const query = { page_size: 20, unread: unreadOnly.checked ? "true" : undefined, grouped: grouped ? "true" : undefined };
+    const query = {
+      page_size: 20,
+      unread: unreadOnly.checked ? "true" : undefined,
+      grouped: grouped ? "true" : undefined,
+      type: filter ? FILTERS[filter].join(",") : undefined,
+    };
     const page = await api.get(url ?? "/api/notifications/", url ? undefined : query);
     for (const entry of page.results) {
       const key = grouped ? entry.key : entry.id;
@@ -155,9 +173,15 @@ async function loadPage(url) {
   } finally {
     more.hidden = !next;
     more.disabled = false;
+    skeleton.hidden = true;
+    loading.textContent = "";
     // Disabling the button took focus away: give it back, or to the first new entry.
     if (fromButton) (more.hidden ? [...rows.values()][before]?.element.querySelector("a, button") : more)?.focus();
   }
+}
+
+function loadMore() {
+  if (next && !more.disabled) loadPage(next);
 }
 
 function reload() {
@@ -327,13 +351,80 @@ unreadOnly.addEventListener("change", () => {
   reload();
 });
 
-more.addEventListener("click", () => loadPage(next));
+more.addEventListener("click", loadMore);
+// Scrolling near the end loads the next page; the button stays for keyboards and old browsers.
+infiniteScroll(more, loadMore);
+
+// --- type chips ---
+
+for (const chip of chips.querySelectorAll("[data-filter]")) {
+  chip.setAttribute("aria-pressed", String(chip.dataset.filter === filter));
+  chip.addEventListener("click", () => {
+    const url = new URL(location.href);
+    if (chip.dataset.filter) url.searchParams.set("type", chip.dataset.filter);
+    else url.searchParams.delete("type");
+    location.assign(url);
+  });
+}
+
+function shownHere(item) {
+  return !filter || FILTERS[filter].includes(item.type);
+}
+
+// --- keyboard: j/k move, o/Enter open, e done, u read/unread, ? help ---
+
+function focusedRow() {
+  return document.activeElement?.closest?.("#inbox-list > li") ?? null;
+}
+
+function moveFocus(step) {
+  const all = [...list.children];
+  if (!all.length) return;
+  const index = all.indexOf(focusedRow());
+  const target = all[index === -1 ? 0 : Math.min(all.length - 1, Math.max(0, index + step))];
+  target.querySelector("a").focus();
+  target.scrollIntoView({ block: "nearest" });
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+  if (event.target.closest?.("input, textarea, select, [contenteditable], dialog")) return;
+  const current = focusedRow();
+  const press = (action) => current?.querySelector(`[data-action="${action}"]`)?.click();
+  switch (event.key) {
+    case "j":
+      moveFocus(1);
+      break;
+    case "k":
+      moveFocus(-1);
+      break;
+    case "o":
+      current?.querySelector("a").click();
+      break;
+    case "e":
+      press("done");
+      break;
+    case "u":
+      if (current?.querySelector('[data-action="read"]')) press("read");
+      else press("unread");
+      break;
+    case "?":
+      shortcuts.showModal();
+      break;
+    default:
+      return;
+  }
+  event.preventDefault();
+});
+
+document.getElementById("shortcuts-open").addEventListener("click", () => shortcuts.showModal());
 
 // --- live updates ---
 
 // A pushed frame has the same shape as a fetched item.
 realtime.addEventListener("notification", ({ detail: { frame: item } }) => {
   markSeenSoon();
+  if (!shownHere(item)) return;
   if (!grouped) {
     if (!rows.has(item.id)) render(item.id, item, { atTop: true });
     return;
@@ -372,7 +463,7 @@ realtime.addEventListener("updated", ({ detail: update }) => {
 
 function applyStates({ ids, state, read_at: readAt, items = [] }) {
   if (state === "undone") {
-    for (const item of items) if (!unreadOnly.checked || !item.read_at) insertInOrder(item);
+    for (const item of items) if ((!unreadOnly.checked || !item.read_at) && shownHere(item)) insertInOrder(item);
     return;
   }
   for (const id of ids) {
