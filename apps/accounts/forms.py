@@ -12,10 +12,3 @@ class LoginForm(AuthenticationForm):
         super().confirm_login_allowed(user)
         if user.is_suspended:
             raise forms.ValidationError(ACCOUNT_SUSPENDED, code="suspended")
-
-
-class SignupForm(forms.Form):
-    """The sign-up page's fields; the rules themselves are the registration service's."""
-
-    username = forms.CharField(max_length=150)
-    password = forms.CharField(max_length=128, strip=False, widget=forms.PasswordInput)

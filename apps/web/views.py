@@ -7,13 +7,14 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from apps.accounts.forms import SignupForm
 from apps.accounts.selectors import user_get_by_username
 from apps.accounts.services import user_register
 from apps.common.exceptions import ApplicationError
 from apps.direct_messages.models import TEXT_MAX_LENGTH
 from apps.notifications.models import Notification
 from apps.posts.models import CONTENT_MAX_LENGTH, Post
+
+from .forms import SignupForm
 
 
 @login_required

@@ -4,7 +4,7 @@ and the `notification_updated` event every change pushes."""
 import pytest
 
 from apps.notifications.models import InboxMarker, Notification
-from apps.notifications.realtime.events import notification_updated
+from apps.notifications.realtime.events import InboxCounts, notification_updated
 from apps.notifications.serializers import frame_for
 from tests.factories import NotificationFactory, UserFactory
 
@@ -31,7 +31,7 @@ def events(pushes, user_id: int) -> list:
     return [event for recipient, event in pushes if recipient == user_id]
 
 
-def counts(unread: int, unseen: int, last_seen_id: int = 0, version: int = 0) -> dict:
+def counts(unread: int, unseen: int, last_seen_id: int = 0, version: int = 0) -> InboxCounts:
     return {"unread": unread, "unseen": unseen, "last_seen_id": last_seen_id, "version": version}
 
 

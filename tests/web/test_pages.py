@@ -30,7 +30,7 @@ def test_sign_up_shows_the_password_rules_and_their_errors_then_signs_in(
 ):
     context = browser.new_context(viewport=MOBILE, base_url=server)
     errors: list[str] = []
-    context.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    context.on("console", lambda m: errors.extend([m.text] if m.type == "error" else []))
     page = context.new_page()
     try:
         page.goto(f"{server}/login/")
