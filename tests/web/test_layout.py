@@ -30,5 +30,5 @@ def test_a_150_character_username_fits_a_390_pixel_screen(visit, server):
 
     for path in ["/", "/inbox/"]:
         visitor.open(path)
-        expect(page.locator("main li").first).to_be_visible()
+        expect(page.locator("#feed > li, #inbox-list > li").first).to_be_visible()
         assert horizontal_overflow(page) == 0, path
