@@ -53,7 +53,9 @@ async function load(url) {
 async function markRead() {
   if (document.visibilityState !== "visible") return;
   try {
-    await api.post("/api/notifications/read-all/", { actor: other.id, type: "new_message" });
+    // Only what this page has had the chance to show: a message arriving meanwhile stays unread.
+    const upTo = realtime.lastId || undefined;
+    await api.post("/api/notifications/read-all/", { actor: other.id, type: "new_message", up_to: upTo });
   } catch {
     // stays unread; the next visit tries again
   }
@@ -103,6 +105,7 @@ realtime.addEventListener("notification", ({ detail: { frame } }) => {
   add({ id: frame.data.message_id, sender: frame.data.from_user, text: frame.data.text, created_at: frame.data.created_at });
   markRead();
 });
+realtime.addEventListener("synced", markRead); // the cursor now covers what was loaded
 document.addEventListener("visibilitychange", markRead);
 
 load().then(markRead);

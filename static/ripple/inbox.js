@@ -247,7 +247,8 @@ async function setRead(item, read) {
 
 async function readGroup(entry) {
   try {
-    await api.post("/api/notifications/read-all/", { group: entry.key });
+    // Bounded by what this page knows of the group: a newer member stays unread.
+    await api.post("/api/notifications/read-all/", { group: entry.key, up_to: Math.max(...entry.ids) });
     render(entry.key, { ...entry, unread_count: 0 });
     rows.get(entry.key).element.querySelector('[data-action="done"]')?.focus();
   } catch (error) {
@@ -281,7 +282,8 @@ async function answerRequest(item, verb) {
 
 async function markDone(key, ids, text) {
   try {
-    await Promise.all(ids.map((id) => api.post(`/api/notifications/${id}/done/`)));
+    if (ids.length === 1) await api.post(`/api/notifications/${ids[0]}/done/`);
+    else await api.post("/api/notifications/done-all/", { group: String(key), up_to: Math.max(...ids) });
     forget(key);
     offerUndo(ids, text);
   } catch (error) {

@@ -46,6 +46,13 @@ def test_posts_missed_while_page_was_closed_show_grouped_with_right_badge(visit,
     expect(groups.first).not_to_have_class(re.compile(r"\bunread\b"))
     expect(page.locator("#unread-badge")).to_be_hidden()
 
+    page.get_by_role("button", name=re.compile(r"^Done: pablo posted 3 things")).click()
+    expect(groups).to_have_count(0)
+    assert Notification.objects.filter(recipient=b.user, done_at__isnull=True).count() == 0
+    page.locator("#undo-bar").get_by_role("button", name="Undo").click()
+    expect(groups).to_have_count(1)
+    expect(groups.first.locator(".count-pill")).to_have_text("3")
+
 
 def _unread(page, text: str):
     return page.locator("#inbox-list > li.unread").filter(has_text=text)
