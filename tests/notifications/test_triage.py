@@ -220,3 +220,18 @@ def test_read_all_of_one_actor_and_type_reads_a_conversations_notifications_only
     unread = set(Notification.objects.filter(read_at__isnull=True).values_list("id", flat=True))
     assert unread == {post.id, other.id}
     assert all(n.id not in unread for n in from_pablo)
+
+
+@pytest.mark.parametrize("held", [1, 50])
+def test_states_and_bulk_done_take_the_same_queries_whatever_the_number_of_ids(
+    client, me, django_assert_num_queries, held
+):
+    notifications = NotificationFactory.create_batch(held, recipient=me)
+    query = {"ids": ",".join(str(n.id) for n in notifications)}
+
+    # The caller (token), the states, the marker, the counts.
+    with django_assert_num_queries(4):
+        assert len(client.get(f"{LIST}states/", query).json()["results"]) == held
+    # The caller, savepoint, the ids (locked), the update, release.
+    with django_assert_num_queries(5):
+        client.post(f"{LIST}done-all/", {"up_to": notifications[-1].id}, format="json")
