@@ -168,6 +168,15 @@ def _watch_console(visitor: Visitor) -> None:
     visitor.context.on("weberror", lambda error: visitor.errors.append(str(error.error)))
 
 
+def anonymous_errors(context: "BrowserContext") -> list[str]:
+    """Watch a context that has no Visitor (a signed-out page): its console errors and
+    uncaught exceptions, for the test to assert empty."""
+    errors: list[str] = []
+    context.on("console", lambda m: errors.extend([m.text] if m.type == "error" else []))
+    context.on("weberror", lambda error: errors.append(str(error.error)))
+    return errors
+
+
 def _session_cookie(user: User, base_url: str) -> dict:
     """A logged-in session cookie for `user`, made the way Django's test client makes one.
 

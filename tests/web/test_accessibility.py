@@ -8,6 +8,7 @@ from tests.factories import TokenFactory
 from tests.web.conftest import (
     DESKTOP,
     MOBILE,
+    anonymous_errors,
     axe_violations,
     browser_user,
     horizontal_overflow,
@@ -56,6 +57,7 @@ def test_every_page_has_no_axe_violations_and_fits_the_screen(
         screenshot(page, f"{name}{suffix}")
 
     context = browser.new_context(viewport=viewport, base_url=server)
+    errors = anonymous_errors(context)
     try:
         page = context.new_page()
         for name, path in [("login", "/login/"), ("signup", "/signup/")]:
@@ -68,6 +70,7 @@ def test_every_page_has_no_axe_violations_and_fits_the_screen(
     finally:
         context.close()
     assert not problems
+    assert not errors
 
 
 def test_the_axe_check_does_find_a_violation(visit, pablo_and_tito):

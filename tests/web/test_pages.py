@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from apps.accounts.models import User
 from apps.notifications.models import Notification
 from tests.factories import TokenFactory
-from tests.web.conftest import MOBILE, screenshot
+from tests.web.conftest import MOBILE, anonymous_errors, screenshot
 from tests.wsclient import http_json
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -29,8 +29,7 @@ def test_sign_up_shows_the_password_rules_and_their_errors_then_signs_in(
     browser, server, transactional_db
 ):
     context = browser.new_context(viewport=MOBILE, base_url=server)
-    errors: list[str] = []
-    context.on("console", lambda m: errors.extend([m.text] if m.type == "error" else []))
+    errors = anonymous_errors(context)
     page = context.new_page()
     try:
         page.goto(f"{server}/login/")
