@@ -7,7 +7,12 @@ from django.db.models.functions import Lower
 
 from .models import User, active_members
 
-__all__ = ["active_members", "user_list"]
+__all__ = ["active_members", "user_get_by_username", "user_list"]
+
+
+def user_get_by_username(*, username: str) -> User | None:
+    """The active user called exactly `username` (ignoring case), or None."""
+    return User.objects.filter(is_active=True, username__iexact=username).first()
 
 
 def user_list(

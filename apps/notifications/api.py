@@ -156,6 +156,8 @@ class NotificationMarkAllReadApi(APIView):
     class InputSerializer(serializers.Serializer[Any]):
         up_to = serializers.IntegerField(min_value=1, required=False, allow_null=True)
         group = serializers.CharField(max_length=64, required=False)
+        actor = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+        type = serializers.ChoiceField(choices=Notification.Type.choices, required=False)
 
     @extend_schema(
         request=InputSerializer,
@@ -168,6 +170,8 @@ class NotificationMarkAllReadApi(APIView):
             user=request.user,
             up_to=data.validated_data.get("up_to"),
             group=data.validated_data.get("group"),
+            actor_id=data.validated_data.get("actor"),
+            type=data.validated_data.get("type"),
         )
         return Response({"updated": updated})
 

@@ -56,6 +56,8 @@ class Notification(models.Model):
     data = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    # Done (the inbox's old Dismiss): hidden from the inbox and its counts, and undoable.
+    done_at = models.DateTimeField(null=True, blank=True)
     # False when the recipient turned realtime off for this type: stored, never pushed.
     pushed = models.BooleanField(default=True, db_default=True)
     # Rapid posts by one author share a group; null means the notification stands alone.
@@ -156,3 +158,25 @@ class MutedUser(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} mutes {self.muted_id}"
+
+
+class InboxMarker(models.Model):
+    """How far a user has looked at their inbox: every id up to `last_seen_id` is seen.
+
+    Like Mastodon's `last_read_id` marker: the badge counts what is newer and unseen. The
+    marker only moves forward, and `version` grows with each move, so a client can tell a
+    newer answer from an older one.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="inbox_marker",
+    )
+    last_seen_id = models.BigIntegerField(default=0)
+    version = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} has seen up to {self.last_seen_id}"

@@ -13,7 +13,7 @@ from apps.common.exceptions import NotFoundError
 from apps.friends.models import Friendship
 
 from .filters import NotificationFilter
-from .models import MutedUser, Notification, NotificationPreference
+from .models import InboxMarker, MutedUser, Notification, NotificationPreference
 from .serializers import frame_for
 
 
@@ -93,7 +93,8 @@ def notification_list(
 
     Raises the filter set's ValidationError for a bad parameter value.
     """
-    queryset = Notification.objects.filter(recipient_id=user.pk).select_related("actor")
+    queryset = Notification.objects.filter(recipient_id=user.pk, done_at__isnull=True)
+    queryset = queryset.select_related("actor")
     filterset = NotificationFilter(filters or {}, queryset=queryset)
     if not filterset.is_valid():
         raise ValidationError(filterset.errors)
@@ -114,18 +115,61 @@ def notification_get(*, user: User, notification_id: int) -> Notification:
 
 
 def notification_unread_count(*, user_id: int) -> int:
-    return Notification.objects.filter(recipient_id=user_id, read_at__isnull=True).count()
+    return Notification.objects.filter(
+        recipient_id=user_id, read_at__isnull=True, done_at__isnull=True
+    ).count()
 
 
 def notification_unread_counts(*, user_ids: Iterable[int]) -> dict[int, int]:
     """Unread counts of many users in one query (users with none omitted)."""
     rows = (
-        Notification.objects.filter(recipient_id__in=list(user_ids), read_at__isnull=True)
+        Notification.objects.filter(
+            recipient_id__in=list(user_ids), read_at__isnull=True, done_at__isnull=True
+        )
         .values("recipient_id")
         .annotate(count=Count("id"))
         .order_by()
     )
     return {row["recipient_id"]: row["count"] for row in rows}
+
+
+def inbox_marker_get(*, user_id: int) -> InboxMarker:
+    """The user's seen marker, or an unsaved one at 0 when they never opened the inbox."""
+    return InboxMarker.objects.filter(user_id=user_id).first() or InboxMarker(user_id=user_id)
+
+
+def notification_counts(*, user_id: int) -> dict[str, int]:
+    """`unread` (not read, not done), `unseen` (those newer than the seen marker), the
+    marker's `last_seen_id` and `version`: two queries, both on the unread index."""
+    marker = inbox_marker_get(user_id=user_id)
+    counts = Notification.objects.filter(
+        recipient_id=user_id, read_at__isnull=True, done_at__isnull=True
+    ).aggregate(
+        unread=Count("id"),
+        unseen=Count("id", filter=Q(id__gt=marker.last_seen_id)),
+    )
+    return {
+        "unread": counts["unread"],
+        "unseen": counts["unseen"],
+        "last_seen_id": marker.last_seen_id,
+        "version": marker.version,
+    }
+
+
+def notification_states(*, user: User, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The current read and done state of those of `ids` the user still has (one query).
+
+    A reconnecting client sends what it holds; an id missing from the answer is gone.
+    """
+    rows = (
+        Notification.objects.filter(recipient_id=user.pk, pk__in=list(ids))
+        .order_by("-id")
+        .values("id", "read_at", "done_at")
+    )
+    return [
+        {"id": row["id"], "read_at": row["read_at"], "done": row["done_at"] is not None}
+        for row in rows
+    ]
 
 
 def group_key_expression() -> Coalesce:
@@ -168,7 +212,7 @@ def notification_groups_expand(
     )
     ids: dict[str, list[int]] = {key: [] for key in keys}
     members = (
-        Notification.objects.filter(recipient_id=user.pk)
+        Notification.objects.filter(recipient_id=user.pk, done_at__isnull=True)
         .annotate(key=group_key_expression())
         .filter(key__in=keys)
         .order_by("id")
@@ -184,7 +228,9 @@ def notification_groups_expand(
 
 def notification_group_unread_count(*, user_id: int) -> int:
     return (
-        Notification.objects.filter(recipient_id=user_id, read_at__isnull=True)
+        Notification.objects.filter(
+            recipient_id=user_id, read_at__isnull=True, done_at__isnull=True
+        )
         .annotate(key=group_key_expression())
         .values("key")
         .distinct()

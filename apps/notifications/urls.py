@@ -11,6 +11,13 @@ from .api import (
     NotificationUnreadCountApi,
 )
 from .api_preferences import MutedUserDeleteApi, MutedUserListCreateApi, NotificationPreferenceApi
+from .api_triage import (
+    NotificationMarkAllDoneApi,
+    NotificationMarkDoneApi,
+    NotificationMarkUndoneApi,
+    NotificationSeenApi,
+    NotificationStatesApi,
+)
 
 app_name = "notifications"
 
@@ -18,6 +25,19 @@ urlpatterns = [
     path("notifications/", NotificationListApi.as_view(), name="list"),
     path("notifications/unread-count/", NotificationUnreadCountApi.as_view(), name="unread-count"),
     path("notifications/read-all/", NotificationMarkAllReadApi.as_view(), name="mark-all-read"),
+    path("notifications/done-all/", NotificationMarkAllDoneApi.as_view(), name="mark-all-done"),
+    path("notifications/seen/", NotificationSeenApi.as_view(), name="seen"),
+    path("notifications/states/", NotificationStatesApi.as_view(), name="states"),
+    path(
+        "notifications/<id:notification_id>/done/",
+        NotificationMarkDoneApi.as_view(),
+        name="mark-done",
+    ),
+    path(
+        "notifications/<id:notification_id>/undone/",
+        NotificationMarkUndoneApi.as_view(),
+        name="mark-undone",
+    ),
     path(
         "notifications/<id:notification_id>/read/",
         NotificationMarkReadApi.as_view(),

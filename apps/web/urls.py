@@ -12,4 +12,7 @@ urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("settings/notifications/", views.notification_settings, name="settings"),
     path("friends/", views.friends, name="friends"),
+    path("signup/", views.signup, name="signup"),
+    path("messages/", views.messages, name="messages"),
+    path("messages/<str:username>/", views.conversation, name="conversation"),
 ]

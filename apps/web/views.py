@@ -1,17 +1,26 @@
 """Browser pages: each renders a template; the page's module reads and writes through the
 REST API and listens on the WebSocket. No business logic lives here."""
 
+from django.contrib.auth import login, password_validation
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 
+from apps.accounts.selectors import user_get_by_username
+from apps.accounts.services import user_register
+from apps.common.exceptions import ApplicationError
+from apps.direct_messages.models import TEXT_MAX_LENGTH
 from apps.notifications.models import Notification
-from apps.posts.models import Post
+from apps.posts.models import CONTENT_MAX_LENGTH, Post
+
+from .forms import SignupForm
 
 
 @login_required
 def feed(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/feed.html", {"post_types": Post.Type.choices})
+    context = {"post_types": Post.Type.choices, "content_max_length": CONTENT_MAX_LENGTH}
+    return render(request, "web/feed.html", context)
 
 
 @login_required
@@ -36,3 +45,36 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
 @login_required
 def friends(request: HttpRequest) -> HttpResponse:
     return render(request, "web/friends.html")
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    """Create an account through the registration service, then sign in."""
+    if request.user.is_authenticated:
+        return redirect("web:feed")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user, _ = user_register(**form.cleaned_data)
+        except ApplicationError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("web:feed")
+    context = {"form": form, "password_rules": password_validation.password_validators_help_texts()}
+    return render(request, "registration/signup.html", context)
+
+
+@login_required
+def messages(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/messages.html")
+
+
+@login_required
+def conversation(request: HttpRequest, username: str) -> HttpResponse:
+    other = user_get_by_username(username=username)
+    if other is None or other.pk == request.user.pk:
+        raise Http404("No such person.")
+    context = {"other": other, "text_max_length": TEXT_MAX_LENGTH}
+    return render(request, "web/conversation.html", context)

@@ -3,7 +3,7 @@
 
 import { api } from "./api.js";
 import { UnreadBadge } from "./badge.js";
-import { refreshTimes } from "./dom.js";
+import { clearNetworkErrors, refreshTimes } from "./dom.js";
 import { RealtimeClient } from "./realtime.js";
 import { Toasts } from "./toasts.js";
 
@@ -35,7 +35,12 @@ realtime.addEventListener("notification", ({ detail: { frame, replayed } }) => {
   toasts.notify(frame); // a pushed frame is an inbox item
 });
 realtime.addEventListener("synced", () => badge.refresh());
-realtime.addEventListener("unread", ({ detail: count }) => badge.set(count));
+// A retraction's unread count: the unseen count may have moved too.
+realtime.addEventListener("unread", () => badge.refreshSoon(0));
+realtime.addEventListener("updated", ({ detail: update }) => {
+  if (update.counts) badge.set(update.counts.unseen);
+  if (update.state === "read" || update.state === "done") toasts.removeIds(update.ids);
+});
 realtime.addEventListener("removed", ({ detail: ids }) => {
   toasts.removeIds(ids);
   badge.refreshSoon();
@@ -48,10 +53,16 @@ realtime.addEventListener("terminated", () => {
 
 const connection = document.getElementById("connection");
 const STATE_LABELS = { open: "Live", connecting: "Connecting…", offline: "Reconnecting…" };
-realtime.addEventListener("state", ({ detail: state }) => {
+function showConnection(state) {
   connection.dataset.state = state;
-  connection.textContent = STATE_LABELS[state];
-});
+  connection.textContent = state === "offline" && navigator.onLine === false ? "Offline" : STATE_LABELS[state];
+  // A "cannot reach the server" message is stale once the line is back.
+  if (state === "open") clearNetworkErrors();
+}
+realtime.addEventListener("state", ({ detail: state }) => showConnection(state));
+
+/** The user's other tabs in this browser (what the server does not push back to its author). */
+export const otherTabs = "BroadcastChannel" in window ? new BroadcastChannel(`ripple:tabs:${currentUser.id}`) : null;
 
 badge.refresh();
 realtime.start();

@@ -1,4 +1,5 @@
-// The unread badge in the header: the server's count, bumped at once for live notifications.
+// The badge in the header: how many notifications are unseen (newer than the seen marker,
+// unread and not done); bumped at once for live notifications, set by every triage event.
 
 import { api } from "./api.js";
 
@@ -26,8 +27,8 @@ export class UnreadBadge {
   async refresh() {
     const generation = ++this.generation;
     try {
-      const { count } = await api.get("/api/notifications/unread-count/");
-      if (generation === this.generation) this.#show(count);
+      const { unseen } = await api.get("/api/notifications/seen/");
+      if (generation === this.generation) this.#show(unseen);
     } catch {
       // keep the last known count; the next push or refresh corrects it
     }
@@ -43,7 +44,7 @@ export class UnreadBadge {
     this.badge.textContent = String(this.count);
     this.badge.hidden = this.count === 0;
     this.badge.dataset.count = String(this.count);
-    this.link.setAttribute("aria-label", this.count ? `Inbox, ${this.count} unread` : "Inbox");
+    this.link.setAttribute("aria-label", this.count ? `Inbox, ${this.count} new` : "Inbox");
     document.title = this.count ? `(${this.count}) ${this.baseTitle}` : this.baseTitle;
   }
 }

@@ -18,29 +18,28 @@ export function h(tag, attrs = {}, ...children) {
   return element;
 }
 
-const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto", style: "short" });
 const absolute = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-const STEPS = [
-  [60, "second"],
-  [60, "minute"],
-  [24, "hour"],
-  [7, "day"],
-  [4.35, "week"],
-  [12, "month"],
-  [Infinity, "year"],
-];
+const dayMonth = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
+const dayMonthYear = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" });
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 
+/**
+ * "now", "5 min", "3 h", "2 d" within a week; after that the date ("4 Mar", and the year
+ * when it is not this one). Not "12 mo. ago": past a week people think in dates.
+ */
 export function timeAgo(iso, now = Date.now()) {
-  let amount = (new Date(iso).getTime() - now) / 1000;
-  if (Math.abs(amount) < 10) return "just now";
-  for (const [size, unit] of STEPS) {
-    if (Math.abs(amount) < size) return relative.format(Math.round(amount), unit);
-    amount /= size;
-  }
-  return absolute.format(new Date(iso));
+  const then = new Date(iso);
+  const elapsed = now - then.getTime();
+  if (elapsed < MINUTE) return "now"; // also a clock slightly ahead of ours
+  if (elapsed < HOUR) return `${Math.floor(elapsed / MINUTE)} min`;
+  if (elapsed < DAY) return `${Math.floor(elapsed / HOUR)} h`;
+  if (elapsed < 7 * DAY) return `${Math.floor(elapsed / DAY)} d`;
+  return (then.getFullYear() === new Date(now).getFullYear() ? dayMonth : dayMonthYear).format(then);
 }
 
-/** A `<time>` showing "3 min. ago", with the full date as its tooltip. */
+/** A `<time>` showing "3 h", with the full date as its tooltip. */
 export function timeElement(iso) {
   return h("time", { datetime: iso, title: absolute.format(new Date(iso)), text: timeAgo(iso) });
 }
@@ -68,4 +67,51 @@ export function showFieldErrors(form, fields = {}) {
     if (input) input.setAttribute("aria-invalid", "true");
   }
   return unplaced;
+}
+
+/**
+ * Show an error in a status element. A network failure is marked, so that it is cleared
+ * when the connection is back (see `clearNetworkErrors`).
+ */
+export function showError(element, error) {
+  element.textContent = error.message;
+  element.dataset.kind = "error";
+  if (error.code === "network") element.dataset.networkError = "";
+  else delete element.dataset.networkError;
+}
+
+/** Empty every status element still saying that the server cannot be reached. */
+export function clearNetworkErrors(root = document) {
+  for (const element of root.querySelectorAll("[data-network-error]")) {
+    element.textContent = "";
+    delete element.dataset.networkError;
+    delete element.dataset.kind;
+  }
+}
+
+/** Focus `element` without scrolling the page under the reader's eyes. */
+export function focusQuietly(element) {
+  element?.focus({ preventScroll: false });
+}
+
+/** A round avatar with the user's initial; its colour comes from their id. */
+export function avatar(user) {
+  const initial = (user?.username ?? "?").slice(0, 1).toUpperCase();
+  const hue = ((user?.id ?? 0) * 47) % 360;
+  return h("span", { class: `avatar hue-${Math.floor(hue / 30)}`, "aria-hidden": "true", text: initial });
+}
+
+/**
+ * Call `load` whenever `button` (a "Load more" that stays as the fallback) scrolls near the
+ * viewport. Where IntersectionObserver is missing, the button alone does it.
+ */
+export function infiniteScroll(button, load) {
+  if (!("IntersectionObserver" in window)) return;
+  const observer = new IntersectionObserver(
+    (entries) => {
+      if (entries.some((entry) => entry.isIntersecting) && !button.hidden) load();
+    },
+    { rootMargin: "200px 0px" },
+  );
+  observer.observe(button);
 }

@@ -3,7 +3,7 @@
 
 import { api } from "./api.js";
 import { realtime } from "./app.js";
-import { h } from "./dom.js";
+import { avatar, h, showError } from "./dom.js";
 import { personMenu } from "./person-menu.js";
 import { searchUsers } from "./users.js";
 
@@ -25,8 +25,13 @@ const pendingIds = new Set(); // users with a pending request either way
 let friendsNext = null;
 
 function say(message, kind = "info") {
+  if (message instanceof Error) {
+    showError(status, message);
+    return;
+  }
   status.textContent = message;
   status.dataset.kind = kind;
+  delete status.dataset.networkError;
 }
 
 function syncEmpty() {
@@ -39,7 +44,7 @@ function person(user, ...actions) {
   return h(
     "li",
     { class: "person", dataset: { userId: user.id } },
-    h("span", { class: "person-name", text: user.username }),
+    h("span", { class: "person-who" }, avatar(user), h("span", { class: "person-name", text: user.username })),
     h("span", { class: "person-actions" }, ...actions),
   );
 }
@@ -70,20 +75,36 @@ function drop(list, userId) {
 function friendRow(user) {
   friendIds.add(user.id);
   pendingIds.delete(user.id);
-  return personWithMenu(
-    user,
-    action("Unfriend", `Unfriend ${user.username}`, async (event) => {
-      event.currentTarget.disabled = true;
-      try {
-        await api.delete(`/api/friends/${user.id}/`);
-        friendIds.delete(user.id);
-        drop(lists.friends, user.id);
-        say(`You and ${user.username} are no longer friends.`, "success");
-      } catch (error) {
-        say(error.message, "error");
-      }
-    }, "danger"),
-  );
+  const unfriend = action("Unfriend", `Unfriend ${user.username}`, () => confirmUnfriend(row, unfriend, user), "danger");
+  const row = personWithMenu(user, unfriend);
+  return row;
+}
+
+/** Unfriending cannot be undone (it takes a new request): ask first, in the row itself. */
+function confirmUnfriend(row, unfriend, user) {
+  const actions = row.querySelector(".person-actions");
+  const original = [...actions.children];
+  const question = h("span", { class: "confirm-text", text: `Unfriend ${user.username}?` });
+  const cancel = action("Cancel", `Keep ${user.username} as a friend`, () => {
+    actions.replaceChildren(...original);
+    unfriend.focus();
+  });
+  const confirm = action("Yes, unfriend", `Yes, unfriend ${user.username}`, async () => {
+    confirm.disabled = true;
+    try {
+      await api.delete(`/api/friends/${user.id}/`);
+      friendIds.delete(user.id);
+      const neighbour = row.nextElementSibling ?? row.previousElementSibling;
+      drop(lists.friends, user.id);
+      say(`You and ${user.username} are no longer friends.`, "success");
+      (neighbour?.querySelector("button") ?? document.getElementById("friend-list-heading")).focus();
+    } catch (error) {
+      confirm.disabled = false;
+      say(error, "error");
+    }
+  }, "danger");
+  actions.replaceChildren(question, confirm, cancel);
+  cancel.focus();
 }
 
 function incomingRow(requestId, user, list = lists.incoming) {
@@ -101,7 +122,7 @@ function incomingRow(requestId, user, list = lists.incoming) {
       }
       (list.querySelector("button") ?? searchForm.username).focus();
     } catch (error) {
-      say(error.message, "error");
+      say(error, "error");
     }
   };
   return personWithMenu(
@@ -224,11 +245,11 @@ searchForm.addEventListener("submit", async (event) => {
     results.append(...users.map(resultRow));
     say(users.length ? `${users.length} found.` : `Nobody's username starts with “${prefix}”.`, users.length ? "info" : "error");
   } catch (error) {
-    say(error.message, "error");
+    say(error, "error");
   }
 });
 
-friendsMore.addEventListener("click", () => loadFriends(friendsNext).catch((error) => say(error.message, "error")));
+friendsMore.addEventListener("click", () => loadFriends(friendsNext).catch((error) => say(error, "error")));
 
 // --- live updates ---
 
@@ -250,5 +271,5 @@ Promise.all([
   loadBlocked(),
   loadPolicy(),
 ])
-  .catch((error) => say(error.message, "error"))
+  .catch((error) => say(error, "error"))
   .finally(syncEmpty);

@@ -1,9 +1,9 @@
 // The inbox page: every notification or one entry per batching group, with read state,
-// dismissal, "load more", and live arrivals.
+// Done (undoable), "load more", live arrivals, and every other tab's changes applied live.
 
 import { api } from "./api.js";
 import { badge, realtime } from "./app.js";
-import { h, timeElement } from "./dom.js";
+import { avatar, h, infiniteScroll, showError, timeElement } from "./dom.js";
 import { describe, groupOf } from "./notifications.js";
 
 const params = new URLSearchParams(location.search);
@@ -14,13 +14,34 @@ const more = document.getElementById("inbox-more");
 const status = document.getElementById("inbox-status");
 const unreadOnly = document.getElementById("unread-only");
 const markAll = document.getElementById("mark-all-read");
+const undoBar = document.getElementById("undo-bar");
+const skeleton = document.getElementById("inbox-skeleton");
+const loading = document.getElementById("inbox-loading");
+const chips = document.getElementById("type-chips");
+const shortcuts = document.getElementById("shortcuts");
+// The type chips: each shows some notification types (activity types join as they come).
+const FILTERS = {
+  posts: ["new_post"],
+  requests: ["friend_request", "friend_accepted"],
+  messages: ["new_message"],
+};
+const ICONS = { new_post: "✎", friend_request: "+", friend_accepted: "✓", new_message: "✉" };
+const filter = FILTERS[params.get("type")] ? params.get("type") : "";
 const rows = new Map(); // item id (all) or group key (grouped) → {entry, element}
+const UNDO_MS = 12_000; // at least 10 s to change one's mind
 let next = null;
+let undoTimer = null;
 
 unreadOnly.checked = params.get("unread") === "true";
 
 function say(message) {
+  if (message instanceof Error) {
+    showError(status, message);
+    return;
+  }
   status.textContent = message;
+  delete status.dataset.kind;
+  delete status.dataset.networkError;
 }
 
 // --- rendering ---
@@ -30,25 +51,37 @@ function link(item, count, onOpen) {
   return h("a", { class: "notice-link", href, onClick: onOpen }, text);
 }
 
-function row({ key, unread, item, count, actions, onOpen, extra }) {
+function row({ key, unread, item, count, actions, onOpen, extra, outcome }) {
   const { preview } = describe(item, count);
   return h(
     "li",
-    { class: `notice${unread ? " unread" : ""}`, dataset: { key: String(key) } },
+    { class: `notice${unread ? " unread" : ""}`, dataset: { key: String(key), type: item.type } },
     h("span", { class: "dot", "aria-hidden": "true" }),
+    h("span", { class: "notice-who", "aria-hidden": "true" }, avatar(item.actor), h("span", { class: "type-icon", text: ICONS[item.type] ?? "•" })),
     h(
       "div",
       { class: "notice-body" },
       h("div", { class: "notice-title" }, unread ? h("span", { class: "visually-hidden", text: "Unread: " }) : null, link(item, count, onOpen), extra),
       preview ? h("p", { class: "notice-preview", text: preview }) : null,
+      outcome ? h("p", { class: "notice-outcome", text: outcome }) : null,
       timeElement(item.created_at),
     ),
     h("div", { class: "notice-actions" }, ...actions),
   );
 }
 
-function button(text, label, onClick, action) {
-  return h("button", { type: "button", class: "small", "aria-label": label, dataset: { action }, onClick }, text);
+function button(text, label, onClick, action, extra = "") {
+  return h("button", { type: "button", class: `small ${extra}`.trim(), "aria-label": label, dataset: { action }, onClick }, text);
+}
+
+/** Accept and Decline on a friend request that is still unread and unanswered. */
+function requestButtons(item) {
+  if (item.type !== "friend_request" || !item.data?.request_id || item.outcome) return [];
+  const name = item.actor?.username ?? "someone";
+  return [
+    button("Accept", `Accept friend request from ${name}`, () => answerRequest(item, "accept"), "accept", "primary"),
+    button("Decline", `Decline friend request from ${name}`, () => answerRequest(item, "decline"), "decline"),
+  ];
 }
 
 function itemRow(item) {
@@ -59,12 +92,14 @@ function itemRow(item) {
     unread,
     item,
     count: 1,
+    outcome: item.outcome,
     onOpen: (event) => openItem(event, item),
     actions: [
+      ...requestButtons(item),
       unread
         ? button("Mark read", `Mark read: ${text}`, () => setRead(item, true), "read")
         : button("Mark unread", `Mark unread: ${text}`, () => setRead(item, false), "unread"),
-      button("Dismiss", `Dismiss: ${text}`, () => dismiss(item.id, [item.id]), "dismiss"),
+      button("Done", `Done: ${text}`, () => markDone(item.id, [item.id], text), "done"),
     ],
   });
 }
@@ -72,7 +107,7 @@ function itemRow(item) {
 function groupRow(entry) {
   const unread = entry.unread_count > 0;
   const { text } = describe(entry.latest, entry.count);
-  const actions = [button("Dismiss", `Dismiss: ${text}`, () => dismiss(entry.key, entry.ids), "dismiss")];
+  const actions = [button("Done", `Done: ${text}`, () => markDone(entry.key, entry.ids, text), "done")];
   if (unread) actions.unshift(button("Mark read", `Mark read: ${text}`, () => readGroup(entry), "read"));
   const extra = entry.count > 1 ? h("span", { class: "count-pill", "aria-hidden": "true", text: String(entry.count) }) : null;
   return row({ key: entry.key, unread, item: entry.latest, count: entry.count, onOpen: (event) => openGroup(event, entry), actions, extra });
@@ -81,6 +116,7 @@ function groupRow(entry) {
 function render(key, entry, { atTop = false } = {}) {
   const element = grouped ? groupRow(entry) : itemRow(entry);
   const existing = rows.get(key);
+  const hadFocus = existing?.element.contains(document.activeElement);
   if (existing && !atTop) existing.element.replaceWith(element);
   else {
     existing?.element.remove();
@@ -89,6 +125,15 @@ function render(key, entry, { atTop = false } = {}) {
   }
   rows.set(key, { entry, element });
   empty.hidden = rows.size > 0;
+  if (hadFocus) element.querySelector("a").focus();
+}
+
+/** Put an item back where its id belongs (ids are newest first). */
+function insertInOrder(item) {
+  if (rows.has(item.id)) return;
+  const after = [...rows.values()].find(({ entry }) => entry.id < item.id);
+  render(item.id, item);
+  if (after) list.insertBefore(rows.get(item.id).element, after.element);
 }
 
 function forget(key) {
@@ -105,9 +150,16 @@ function forget(key) {
 // --- loading ---
 
 async function loadPage(url) {
+  const fromButton = document.activeElement === more;
+  const before = rows.size;
   more.disabled = true;
   try {
-    const query = { page_size: 20, unread: unreadOnly.checked ? "true" : undefined, grouped: grouped ? "true" : undefined };
+    const query = {
+      page_size: 20,
+      unread: unreadOnly.checked ? "true" : undefined,
+      grouped: grouped ? "true" : undefined,
+      type: filter ? FILTERS[filter].join(",") : undefined,
+    };
     const page = await api.get(url ?? "/api/notifications/", url ? undefined : query);
     for (const entry of page.results) {
       const key = grouped ? entry.key : entry.id;
@@ -115,28 +167,63 @@ async function loadPage(url) {
     }
     next = page.next;
     empty.hidden = rows.size > 0;
+    markSeenSoon();
   } catch (error) {
-    say(error.message);
+    say(error);
   } finally {
     more.hidden = !next;
     more.disabled = false;
+    skeleton.hidden = true;
+    loading.textContent = "";
+    // Disabling the button took focus away: give it back, or to the first new entry.
+    if (fromButton) (more.hidden ? [...rows.values()][before]?.element.querySelector("a, button") : more)?.focus();
   }
+}
+
+function loadMore() {
+  if (next && !more.disabled) loadPage(next);
 }
 
 function reload() {
   rows.clear();
   list.replaceChildren();
   next = null;
-  loadPage();
+  return loadPage();
 }
+
+// --- seen: what this page shows while it is visible has been seen ---
+
+let seenTimer = null;
+let seenUpTo = 0;
+
+function markSeenSoon() {
+  clearTimeout(seenTimer);
+  seenTimer = setTimeout(markSeen, 300);
+}
+
+async function markSeen() {
+  const newest = newestShownId();
+  if (document.visibilityState !== "visible" || newest <= seenUpTo) return;
+  seenUpTo = newest;
+  try {
+    const counts = await api.post("/api/notifications/seen/", { last_seen_id: newest });
+    badge.set(counts.unseen);
+  } catch {
+    seenUpTo = 0; // try again on the next arrival or visit
+  }
+}
+
+document.addEventListener("visibilitychange", markSeenSoon);
 
 // --- actions ---
 
 async function openItem(event, item) {
   if (item.read_at) return;
   event.preventDefault();
+  // currentTarget is only set while the event is dispatched: read it before awaiting.
+  const href = event.currentTarget.href;
   await setRead(item, true).catch(() => {});
-  location.assign(event.currentTarget.href);
+  location.assign(href);
 }
 
 async function openGroup(event, entry) {
@@ -150,30 +237,85 @@ async function openGroup(event, entry) {
 async function setRead(item, read) {
   try {
     const updated = await api.post(`/api/notifications/${item.id}/${read ? "read" : "unread"}/`);
-    render(item.id, { ...item, read_at: updated.read_at });
+    const current = rows.get(item.id)?.entry ?? item;
+    render(item.id, { ...current, read_at: updated.read_at });
     rows.get(item.id).element.querySelector(`[data-action="${read ? "unread" : "read"}"]`)?.focus();
   } catch (error) {
-    say(error.message);
+    say(error);
   }
 }
 
 async function readGroup(entry) {
   try {
-    await api.post("/api/notifications/read-all/", { group: entry.key });
+    // Bounded by what this page knows of the group: a newer member stays unread.
+    await api.post("/api/notifications/read-all/", { group: entry.key, up_to: Math.max(...entry.ids) });
     render(entry.key, { ...entry, unread_count: 0 });
-    rows.get(entry.key).element.querySelector('[data-action="dismiss"]')?.focus();
+    rows.get(entry.key).element.querySelector('[data-action="done"]')?.focus();
   } catch (error) {
-    say(error.message);
+    say(error);
   }
 }
 
-async function dismiss(key, ids) {
+async function answerRequest(item, verb) {
+  const name = item.actor?.username ?? "them";
+  let outcome;
   try {
-    await Promise.all(ids.map((id) => api.delete(`/api/notifications/${id}/`)));
-    forget(key);
-    say("Dismissed.");
+    await api.post(`/api/friend-requests/${item.data.request_id}/${verb}/`);
+    outcome = verb === "accept" ? `You and ${name} are now friends.` : `You declined ${name}'s request.`;
   } catch (error) {
-    say(error.message);
+    if (error.status !== 404) {
+      say(error);
+      return;
+    }
+    outcome = "This request is no longer pending.";
+  }
+  let read = item;
+  try {
+    read = await api.post(`/api/notifications/${item.id}/read/`);
+  } catch {
+    // the outcome stands; the read state follows on the next change
+  }
+  render(item.id, { ...(rows.get(item.id)?.entry ?? item), read_at: read.read_at, outcome });
+  rows.get(item.id)?.element.querySelector("a").focus();
+  say(outcome);
+}
+
+async function markDone(key, ids, text) {
+  try {
+    if (ids.length === 1) await api.post(`/api/notifications/${ids[0]}/done/`);
+    else await api.post("/api/notifications/done-all/", { group: String(key), up_to: Math.max(...ids) });
+    forget(key);
+    offerUndo(ids, text);
+  } catch (error) {
+    say(error);
+  }
+}
+
+function offerUndo(ids, text) {
+  clearTimeout(undoTimer);
+  const undo = h("button", { type: "button", class: "small", onClick: () => undoDone(ids) }, "Undo");
+  undoBar.replaceChildren(h("span", { text: `Done: ${text}` }), undo);
+  undoBar.hidden = false;
+  // Shown long enough to change one's mind; kept while the pointer or focus is on it.
+  const hide = () => {
+    if (undoBar.matches(":hover, :focus-within")) undoTimer = setTimeout(hide, 2000);
+    else undoBar.hidden = true;
+  };
+  undoTimer = setTimeout(hide, UNDO_MS);
+}
+
+async function undoDone(ids) {
+  clearTimeout(undoTimer);
+  try {
+    const items = await Promise.all(ids.map((id) => api.post(`/api/notifications/${id}/undone/`)));
+    undoBar.hidden = true;
+    if (grouped) await reload();
+    else items.forEach(insertInOrder);
+    const first = grouped ? null : rows.get(items[0]?.id);
+    (first?.element.querySelector("a") ?? document.getElementById("inbox-heading")).focus();
+    say("Back in your inbox.");
+  } catch (error) {
+    say(error);
   }
 }
 
@@ -198,9 +340,8 @@ markAll.addEventListener("click", async () => {
     const { updated } = await api.post("/api/notifications/read-all/", { up_to: upTo });
     showAllRead(upTo);
     say(updated === 1 ? "Marked 1 notification read." : `Marked ${updated} notifications read.`);
-    badge.refresh();
   } catch (error) {
-    say(error.message);
+    say(error);
   }
 });
 
@@ -212,12 +353,80 @@ unreadOnly.addEventListener("change", () => {
   reload();
 });
 
-more.addEventListener("click", () => loadPage(next));
+more.addEventListener("click", loadMore);
+// Scrolling near the end loads the next page; the button stays for keyboards and old browsers.
+infiniteScroll(more, loadMore);
+
+// --- type chips ---
+
+for (const chip of chips.querySelectorAll("[data-filter]")) {
+  chip.setAttribute("aria-pressed", String(chip.dataset.filter === filter));
+  chip.addEventListener("click", () => {
+    const url = new URL(location.href);
+    if (chip.dataset.filter) url.searchParams.set("type", chip.dataset.filter);
+    else url.searchParams.delete("type");
+    location.assign(url);
+  });
+}
+
+function shownHere(item) {
+  return !filter || FILTERS[filter].includes(item.type);
+}
+
+// --- keyboard: j/k move, o/Enter open, e done, u read/unread, ? help ---
+
+function focusedRow() {
+  return document.activeElement?.closest?.("#inbox-list > li") ?? null;
+}
+
+function moveFocus(step) {
+  const all = [...list.children];
+  if (!all.length) return;
+  const index = all.indexOf(focusedRow());
+  const target = all[index === -1 ? 0 : Math.min(all.length - 1, Math.max(0, index + step))];
+  target.querySelector("a").focus();
+  target.scrollIntoView({ block: "nearest" });
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+  if (event.target.closest?.("input, textarea, select, [contenteditable], dialog")) return;
+  const current = focusedRow();
+  const press = (action) => current?.querySelector(`[data-action="${action}"]`)?.click();
+  switch (event.key) {
+    case "j":
+      moveFocus(1);
+      break;
+    case "k":
+      moveFocus(-1);
+      break;
+    case "o":
+      current?.querySelector("a").click();
+      break;
+    case "e":
+      press("done");
+      break;
+    case "u":
+      if (current?.querySelector('[data-action="read"]')) press("read");
+      else press("unread");
+      break;
+    case "?":
+      shortcuts.showModal();
+      break;
+    default:
+      return;
+  }
+  event.preventDefault();
+});
+
+document.getElementById("shortcuts-open").addEventListener("click", () => shortcuts.showModal());
 
 // --- live updates ---
 
 // A pushed frame has the same shape as a fetched item.
 realtime.addEventListener("notification", ({ detail: { frame: item } }) => {
+  markSeenSoon();
+  if (!shownHere(item)) return;
   if (!grouped) {
     if (!rows.has(item.id)) render(item.id, item, { atTop: true });
     return;
@@ -238,8 +447,62 @@ realtime.addEventListener("notification", ({ detail: { frame: item } }) => {
   );
 });
 
-realtime.addEventListener("unread", ({ detail: count }) => {
-  if (count === 0) showAllRead(); // read everywhere, e.g. from another tab
+let regroupTimer = null;
+
+/** Another tab (or this one) changed read or done state: show what the server now holds. */
+realtime.addEventListener("updated", ({ detail: update }) => {
+  if (update.state === "seen") return;
+  if (grouped) {
+    // A group's counts span items this page never loaded: ask for the groups again.
+    if (update.ids.some((id) => [...rows.values()].some(({ entry }) => entry.ids.includes(id))) || update.state === "undone") {
+      clearTimeout(regroupTimer);
+      regroupTimer = setTimeout(reload, 200);
+    }
+    return;
+  }
+  applyStates(update);
+});
+
+function applyStates({ ids, state, read_at: readAt, items = [] }) {
+  if (state === "undone") {
+    for (const item of items) if ((!unreadOnly.checked || !item.read_at) && shownHere(item)) insertInOrder(item);
+    return;
+  }
+  for (const id of ids) {
+    const entry = rows.get(id)?.entry;
+    if (!entry) continue;
+    if (state === "done" || (state === "read" && unreadOnly.checked)) forget(id);
+    else if (state === "read" && !entry.read_at) render(id, { ...entry, read_at: readAt ?? new Date().toISOString() });
+    else if (state === "unread" && entry.read_at) render(id, { ...entry, read_at: null });
+  }
+}
+
+// Back from offline: what this page holds may have changed meanwhile.
+let firstSync = true;
+realtime.addEventListener("synced", async () => {
+  if (firstSync) {
+    firstSync = false;
+    return;
+  }
+  if (grouped) {
+    reload();
+    return;
+  }
+  const held = [...rows.keys()].slice(0, 100);
+  if (!held.length) return;
+  try {
+    const { results } = await api.get("/api/notifications/states/", { ids: held.join(",") });
+    const current = new Map(results.map((state) => [state.id, state]));
+    for (const id of held) {
+      const state = current.get(id);
+      const entry = rows.get(id)?.entry;
+      if (!entry) continue;
+      if (!state || state.done || (unreadOnly.checked && state.read_at)) forget(id);
+      else if (Boolean(state.read_at) !== Boolean(entry.read_at)) render(id, { ...entry, read_at: state.read_at });
+    }
+  } catch (error) {
+    say(error);
+  }
 });
 
 realtime.addEventListener("removed", ({ detail: ids }) => {

@@ -24,7 +24,7 @@ export function describe(item, count = 1) {
     case "new_message":
       return {
         text: count > 1 ? `${name} sent you ${count} messages` : `${name} sent you a message`,
-        href: "/inbox/",
+        href: data.from_user?.username ? `/messages/${encodeURIComponent(data.from_user.username)}/` : "/messages/",
         preview: data.text ?? "",
       };
     default:

@@ -12,12 +12,15 @@
 //   "unread"        count              the server's unread count after a read-state change
 //   "removed"       [ids]              notifications withdrawn by the server
 //   "terminated"    reason             the account can no longer connect; the client stops
-//   "state"         "connecting" | "open" (caught up and streaming) | "offline"
+//   "updated"       {ids, state, ...}  read state changed elsewhere (notification_updated)
+//   "state"         "connecting" | "open" (caught up and streaming) | "offline" (retrying,
+//                   or no network at all: `navigator.onLine` tells which)
 
 const CONTROL = new Set([
   "synced",
   "unread_count",
   "notification_removed",
+  "notification_updated",
   "session_terminated",
   "pong",
   "error",
@@ -108,8 +111,21 @@ export class RealtimeClient extends EventTarget {
     }
   }
 
+  /** The network is gone (the browser says so): stop pretending to be live until it is back. */
+  #networkLost() {
+    if (this.stopped) return;
+    clearTimeout(this.retryTimer);
+    if (this.socket) this.#abandon(this.socket, 4000);
+    this.#setState("offline", { force: true });
+  }
+
   async #connect() {
     if (this.stopped || this.socket) return;
+    if (navigator.onLine === false) {
+      // Connecting now could only fail (and log an error); the "online" event wakes us.
+      this.#setState("offline");
+      return;
+    }
     this.#setState("connecting");
     if (this.lastId === null) {
       try {
@@ -181,6 +197,9 @@ export class RealtimeClient extends EventTarget {
       case "notification_removed":
         this.#emit("removed", frame.data?.ids ?? []);
         break;
+      case "notification_updated":
+        if (frame.data && Array.isArray(frame.data.ids)) this.#emit("updated", frame.data);
+        break;
       case "session_terminated":
         this.#terminate(frame.reason);
         break;
@@ -249,14 +268,15 @@ export class RealtimeClient extends EventTarget {
     this.listening = true;
     const wake = () => this.wake();
     window.addEventListener("online", wake);
+    window.addEventListener("offline", () => this.#networkLost());
     window.addEventListener("pageshow", wake);
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible") wake();
     });
   }
 
-  #setState(state) {
-    if (this.state === state) return;
+  #setState(state, { force = false } = {}) {
+    if (this.state === state && !force) return;
     this.state = state;
     this.#emit("state", state);
   }

@@ -1,5 +1,6 @@
 // Toasts in an aria-live region: one per batching group, updated as the group grows.
 
+import { api } from "./api.js";
 import { h } from "./dom.js";
 import { describe, groupOf } from "./notifications.js";
 
@@ -44,7 +45,7 @@ export class Toasts {
     const element = h("div", { class: "toast", dataset: { key } }, link, close);
     const toast = { key, element, link, ids: new Set(), count: 0, item: null, timer: null };
     close.addEventListener("click", () => this.#remove(toast));
-    link.addEventListener("click", () => this.#remove(toast));
+    link.addEventListener("click", (event) => this.#open(event, toast));
     // Keep a toast up while the pointer or focus is on it.
     element.addEventListener("mouseenter", () => clearTimeout(toast.timer));
     element.addEventListener("focusin", () => clearTimeout(toast.timer));
@@ -55,6 +56,22 @@ export class Toasts {
     });
     this.byKey.set(key, toast);
     return toast;
+  }
+
+  /** Opening a notification from its toast reads it, as opening it from the inbox does. */
+  async #open(event, toast) {
+    this.#remove(toast);
+    if (event.ctrlKey || event.metaKey || event.shiftKey || event.button === 1) return;
+    event.preventDefault();
+    const href = toast.link.href; // read now: the element leaves the page
+    const group = toast.item?.group?.key;
+    try {
+      if (toast.ids.size > 1 && group) await api.post("/api/notifications/read-all/", { group, up_to: Math.max(...toast.ids) });
+      else await Promise.all([...toast.ids].map((id) => api.post(`/api/notifications/${id}/read/`)));
+    } catch {
+      // open it anyway; it stays unread
+    }
+    location.assign(href);
   }
 
   #render(toast) {

@@ -236,13 +236,13 @@ def test_read_all_bad_up_to_is_400_naming_the_field(client):
     assert "up_to" in response.json()["fields"]
 
 
-def test_dismiss_deletes_the_item(client, me):
+def test_dismiss_marks_the_item_done(client, me):
     notification = NotificationFactory(recipient=me)
 
     response = client.delete(f"/api/notifications/{notification.id}/")
 
     assert response.status_code == 204
-    assert not Notification.objects.filter(pk=notification.pk).exists()
+    assert Notification.objects.get(pk=notification.pk).done_at is not None
 
 
 @pytest.mark.parametrize(

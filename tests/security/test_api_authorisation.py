@@ -68,6 +68,8 @@ BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
     ("POST", "/api/posts/{post_id}/replies/"): lambda w: {"content": "a reply"},
     ("POST", "/api/messages/"): lambda w: {"to": w.bob.pk, "text": "hi"},
     ("POST", "/api/notifications/read-all/"): lambda w: {},
+    ("POST", "/api/notifications/done-all/"): lambda w: {"up_to": w.notification.pk},
+    ("POST", "/api/notifications/seen/"): lambda w: {"last_seen_id": w.notification.pk},
     ("PATCH", "/api/notification-preferences/"): lambda w: {"batch_window_seconds": 5},
     ("POST", "/api/muted-users/"): lambda w: {"user": w.sam.pk},
     ("POST", "/api/blocks/"): lambda w: {"user": w.sam.pk},
@@ -88,6 +90,7 @@ USER_PARAM = {
 QUERIES = {
     ("GET", "/api/users/"): lambda w: {"username": "alice"},
     ("GET", "/api/messages/"): lambda w: {"with": w.bob.pk},
+    ("GET", "/api/notifications/states/"): lambda w: {"ids": str(w.notification.pk)},
 }
 
 
@@ -175,6 +178,10 @@ OBJECT_CASES = [
                refused(404, *NOT_ALICE)),
     ObjectCase("DELETE", "/api/notifications/{notification_id}/", "alice", 204,
                refused(404, *NOT_ALICE)),
+    ObjectCase("POST", "/api/notifications/{notification_id}/done/", "alice", 200,
+               refused(404, *NOT_ALICE)),
+    ObjectCase("POST", "/api/notifications/{notification_id}/undone/", "alice", 200,
+               refused(404, *NOT_ALICE)),
     ObjectCase("DELETE", "/api/muted-users/{user_id}/", "alice", 204, refused(404, *NOT_ALICE)),
     # Only the blocker lifts a block; to the blocked user it does not exist.
     ObjectCase("DELETE", "/api/blocks/{user_id}/", "alice", 204, refused(404, *NOT_ALICE)),
@@ -195,6 +202,10 @@ OWN_SCOPE = {
     ("GET", "/api/notifications/"),
     ("GET", "/api/notifications/unread-count/"),
     ("POST", "/api/notifications/read-all/"),
+    ("POST", "/api/notifications/done-all/"),
+    ("GET", "/api/notifications/seen/"),
+    ("POST", "/api/notifications/seen/"),
+    ("GET", "/api/notifications/states/"),
     ("GET", "/api/notification-preferences/"),
     ("PATCH", "/api/notification-preferences/"),
     ("GET", "/api/muted-users/"),

@@ -38,6 +38,9 @@ LAUNCH_ARGS = [
 ]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 VIEWPORT = {"width": 1100, "height": 760}
+DESKTOP = {"width": 1280, "height": 800}
+MOBILE = {"width": 390, "height": 844}
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 # Playwright's default 30 s would hide a hang; every wait in these tests is short.
 TIMEOUT_MS = 5000
 
@@ -87,11 +90,12 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def server(django_db_setup) -> Iterator[str]:
-    """The base URL of one real uvicorn worker on the test database and Redis.
+def _workers(django_db_setup) -> Iterator[list[str]]:
+    """The base URLs of two real uvicorn workers on the test database and Redis.
 
-    Like `asgi_workers(1)`, but one worker serves every browser test: starting one costs a
-    second or two, and each test's rows are flushed from the database it reads anyway.
+    Like `asgi_workers(2)`, but they serve every browser test: starting one costs a second or
+    two, and each test's rows are flushed from the database they read anyway. Most tests use
+    the first only; the second is there for tabs of one user on different workers.
     """
     _require_chromium()
     from django.db import connection
@@ -108,11 +112,24 @@ def server(django_db_setup) -> Iterator[str]:
         "CHANNEL_LAYER_PREFIX": f"test-web-{uuid.uuid4().hex[:12]}",
         "DJANGO_LOG_LEVEL": "WARNING",
     }
-    with running_workers(1, env=env) as pool:
-        url = pool.workers[0].http_url
+    with running_workers(2, env=env) as pool:
+        urls = [worker.http_url for worker in pool.workers]
         # The first request imports the URL conf and the apps; pay for it here, once.
-        urllib.request.urlopen(f"{url}/login/", timeout=30).close()  # noqa: S310 - local worker
-        yield url
+        for url in urls:
+            urllib.request.urlopen(f"{url}/login/", timeout=30).close()  # noqa: S310 - local
+        yield urls
+
+
+@pytest.fixture(scope="session")
+def server(_workers) -> str:
+    """The base URL of the worker most browser tests use."""
+    return _workers[0]
+
+
+@pytest.fixture(scope="session")
+def second_server(_workers) -> str:
+    """Another worker on the same database and channel layer (cookies ignore the port)."""
+    return _workers[1]
 
 
 @dataclass
@@ -151,6 +168,15 @@ def _watch_console(visitor: Visitor) -> None:
     visitor.context.on("weberror", lambda error: visitor.errors.append(str(error.error)))
 
 
+def anonymous_errors(context: "BrowserContext") -> list[str]:
+    """Watch a context that has no Visitor (a signed-out page): its console errors and
+    uncaught exceptions, for the test to assert empty."""
+    errors: list[str] = []
+    context.on("console", lambda m: errors.extend([m.text] if m.type == "error" else []))
+    context.on("weberror", lambda error: errors.append(str(error.error)))
+    return errors
+
+
 def _session_cookie(user: User, base_url: str) -> dict:
     """A logged-in session cookie for `user`, made the way Django's test client makes one.
 
@@ -169,25 +195,34 @@ def visit(browser, server) -> Iterator[Callable[..., Visitor]]:
 
     `via_form=True` logs in through the login page; otherwise a session cookie is set
     directly (the worker's password hasher makes a form login cost about a second).
+    `viewport` defaults to VIEWPORT; `on` is another worker's base URL (`second_server`).
     """
     visitors: list[Visitor] = []
 
-    def login(user: User, *, path: str = "/", via_form: bool = False) -> Visitor:
-        context = browser.new_context(viewport=VIEWPORT, base_url=server)
+    def login(
+        user: User,
+        *,
+        path: str = "/",
+        via_form: bool = False,
+        viewport: dict | None = None,
+        on: str | None = None,
+    ) -> Visitor:
+        base_url = on or server
+        context = browser.new_context(viewport=viewport or VIEWPORT, base_url=base_url)
         context.set_default_timeout(TIMEOUT_MS)
-        visitor = Visitor(user=user, base_url=server, context=context, page=context.new_page())
+        visitor = Visitor(user=user, base_url=base_url, context=context, page=context.new_page())
         _watch_console(visitor)
         visitors.append(visitor)
         if not via_form:
-            context.add_cookies([_session_cookie(user, server)])
+            context.add_cookies([_session_cookie(user, base_url)])
             visitor.open(path)
             return visitor
         page = visitor.page
-        page.goto(f"{server}/login/?next={path}")
+        page.goto(f"{base_url}/login/?next={path}")
         page.get_by_label("Username").fill(user.username)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{server}{path}")
+        page.wait_for_url(f"{base_url}{path}")
         page.locator('#connection[data-state="open"]').wait_for()
         return visitor
 
@@ -206,6 +241,30 @@ def screenshot(page, name: str, *, full_page: bool = False) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page, animations="disabled")
     return path
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's WCAG 2.x A/AA violations on the page as it is now, one line each.
+
+    axe-core (MPL-2.0) is vendored from the npm package in tests/web/vendor/.
+    """
+    # Evaluated by the test harness, not a <script>: the pages' CSP allows no inline script.
+    page.evaluate(AXE.read_text())
+    result = page.evaluate(
+        """() => axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa',
+                                              'best-practice']})"""
+    )
+    return [
+        f"{v['id']}: {v['help']} ({', '.join(str(n['target']) for n in v['nodes'][:3])})"
+        for v in result["violations"]
+    ]
+
+
+def horizontal_overflow(page) -> int:
+    """How many CSS pixels the page is wider than its viewport (0: nothing sticks out)."""
+    return int(
+        page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    )
 
 
 def post_from(visitor: Visitor, content: str, *, type: str = "thoughts") -> None:

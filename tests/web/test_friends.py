@@ -42,5 +42,12 @@ def test_friend_request_sent_and_accepted_through_pages_with_live_toasts(visit):
     assert Friendship.objects.filter(user=tito, friend=pablo).exists()
 
     a.page.get_by_role("button", name="Unfriend tito").click()
+    # Asked first; Cancel keeps the friend.
+    a.page.get_by_role("button", name="Keep tito as a friend").click()
+    expect(a.page.get_by_role("button", name="Unfriend tito")).to_be_focused()
+    assert Friendship.objects.filter(user=pablo).exists()
+    a.page.get_by_role("button", name="Unfriend tito").click()
+    a.page.get_by_role("button", name="Yes, unfriend tito").click()
     expect(a.page.locator("#friend-list li")).to_have_count(0)
+    expect(a.page.locator("#friend-list-heading")).to_be_focused()
     assert not Friendship.objects.filter(user=pablo).exists()

@@ -139,3 +139,14 @@ def test_login_page_rejects_a_wrong_password_with_an_alert(browser, server, tran
     expect(page.get_by_role("alert")).to_contain_text("Please enter a correct username")
     screenshot(page, "login")
     context.close()
+
+
+def test_own_post_appears_in_the_authors_other_open_tabs(visit, pablo_and_tito):
+    pablo, _ = pablo_and_tito
+    a = visit(pablo)
+    other = a.open("/", new_tab=True)
+
+    a.page.bring_to_front()
+    post_from(a, "Written in the first tab")
+
+    expect(other.locator("#feed > li").first).to_contain_text("Written in the first tab")

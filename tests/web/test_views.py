@@ -10,6 +10,7 @@ PAGES = [
     ("/inbox/", "ripple/inbox.js"),
     ("/settings/notifications/", "ripple/settings.js"),
     ("/friends/", "ripple/friends.js"),
+    ("/messages/", "ripple/messages.js"),
 ]
 
 
@@ -56,3 +57,29 @@ def test_login_page_has_no_socket_module(client):
 
     assert 'type="module"' not in html
     assert 'id="toasts"' not in html
+
+
+def test_conversation_page_for_an_unknown_user_or_oneself_is_404(client, user):
+    client.force_login(user)
+
+    assert client.get("/messages/nobody-by-this-name/").status_code == 404
+    assert client.get(f"/messages/{user.username}/").status_code == 404
+
+
+def test_signup_page_lists_the_password_rules_and_creates_the_account(client):
+    html = client.get("/signup/").content.decode()
+    assert 'id="password-rules"' in html
+    assert "at least 8 characters" in html
+
+    response = client.post("/signup/", {"username": "newcomer", "password": "long and unusual"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert client.get("/").status_code == 200
+
+
+def test_signup_with_a_taken_username_says_so_next_to_the_field(client, user):
+    response = client.post("/signup/", {"username": user.username, "password": "long and unusual"})
+
+    assert response.status_code == 200
+    assert 'id="username-error"' in response.content.decode()

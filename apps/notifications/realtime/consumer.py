@@ -22,6 +22,7 @@ from .cursor import DeliveryCursor
 from .events import (
     NotificationCreated,
     NotificationRemoved,
+    NotificationUpdated,
     SessionTerminated,
     UnreadCount,
     user_group,
@@ -197,6 +198,9 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         await self._send_json(dict(wire_frame(event)))
 
     async def unread_count(self, event: UnreadCount) -> None:
+        await self._send_json(dict(wire_frame(event)))
+
+    async def notification_updated(self, event: NotificationUpdated) -> None:
         await self._send_json(dict(wire_frame(event)))
 
     async def session_terminated(self, event: SessionTerminated) -> None:

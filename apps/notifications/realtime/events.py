@@ -39,6 +39,32 @@ class UnreadCount(TypedDict):
     count: int
 
 
+# What a triage change did to the items it names.
+TriageState = Literal["read", "unread", "done", "undone", "seen"]
+
+
+class InboxCounts(TypedDict):
+    unread: int
+    unseen: int
+    last_seen_id: int
+    version: int
+
+
+class NotificationUpdated(TypedDict):
+    """Items of one user changed state (read, unread, done, undone) or the seen marker moved
+    ("seen", `ids` empty), with the counts read after the change committed. `read_at` is the
+    items' new read time (read) or None; `items` are the frames of undone items, which a tab
+    that had dropped them shows again; `up_to` bounds a bulk change."""
+
+    type: Literal["notification.updated"]
+    ids: list[int]
+    state: TriageState
+    counts: InboxCounts
+    read_at: NotRequired[str | None]
+    items: NotRequired[list[NotificationFrame]]
+    up_to: NotRequired[int | None]
+
+
 class SessionTerminated(TypedDict):
     """Every open connection of the user closes (with 4403): the account was suspended."""
 
@@ -46,7 +72,13 @@ class SessionTerminated(TypedDict):
     reason: str
 
 
-Event = NotificationCreated | NotificationRemoved | UnreadCount | SessionTerminated
+Event = (
+    NotificationCreated
+    | NotificationRemoved
+    | UnreadCount
+    | NotificationUpdated
+    | SessionTerminated
+)
 
 # (recipient id, event)
 Push = tuple[int, Event]
@@ -63,6 +95,7 @@ WIRE_TYPES: dict[str, str | None] = {
     "notification.created": None,
     "notification.removed": "notification_removed",
     "unread.count": "unread_count",
+    "notification.updated": "notification_updated",
     "session.terminated": "session_terminated",
 }
 
@@ -84,14 +117,43 @@ def unread_count(*, count: int) -> UnreadCount:
     return {"type": "unread.count", "count": count}
 
 
+def notification_updated(
+    *,
+    ids: list[int],
+    state: TriageState,
+    counts: InboxCounts,
+    read_at: str | None = None,
+    items: list[NotificationFrame] | None = None,
+    up_to: int | None = None,
+) -> NotificationUpdated:
+    event: NotificationUpdated = {
+        "type": "notification.updated",
+        "ids": ids,
+        "state": state,
+        "counts": counts,
+    }
+    if state == "read":
+        event["read_at"] = read_at
+    if items is not None:
+        event["items"] = items
+    if up_to is not None:
+        event["up_to"] = up_to
+    return event
+
+
 def session_terminated(*, reason: str) -> SessionTerminated:
     return {"type": "session.terminated", "reason": reason}
 
 
-def wire_frame(event: NotificationRemoved | UnreadCount | SessionTerminated) -> WireFrame:
+def wire_frame(
+    event: NotificationRemoved | UnreadCount | NotificationUpdated | SessionTerminated,
+) -> WireFrame:
     """The frame a client receives for a control event."""
     wire_type = WIRE_TYPES[event["type"]]
     assert wire_type is not None
+    if event["type"] == "notification.updated":
+        data = {name: value for name, value in event.items() if name != "type"}
+        return {"type": wire_type, "data": data}
     if event["type"] == "notification.removed":
         return {"type": wire_type, "data": {"ids": event["ids"]}}
     if event["type"] == "unread.count":

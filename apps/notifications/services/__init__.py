@@ -3,9 +3,13 @@
 from .fanout import notifications_create_for_post
 from .preferences import muted_user_create, muted_user_delete, preference_update
 from .read_state import (
+    inbox_mark_seen,
     notification_dismiss,
+    notification_mark_done,
     notification_mark_read,
+    notification_mark_undone,
     notification_mark_unread,
+    notifications_mark_all_done,
     notifications_mark_all_read,
 )
 from .retraction import (
@@ -18,6 +22,10 @@ from .retraction import (
 from .single import notification_create
 
 __all__ = [
+    "inbox_mark_seen",
+    "notification_mark_done",
+    "notification_mark_undone",
+    "notifications_mark_all_done",
     "connections_close_for_users",
     "notifications_retract_all_between",
     "notifications_retract_between",

@@ -215,7 +215,7 @@ async def test_frame_over_64_kib_closes_with_1009():
     await ws.disconnect()
 
 
-async def test_read_state_change_pushes_unread_count_to_every_connection():
+async def test_read_state_change_pushes_notification_updated_to_every_connection():
     from apps.notifications.services import notification_mark_read
 
     alice = await create_user()
@@ -226,7 +226,11 @@ async def test_read_state_change_pushes_unread_count_to_every_connection():
     await database_sync_to_async(notification_mark_read)(user=alice, notification_id=first.id)
 
     for tab in tabs:
-        assert await tab.receive_json_from() == {"type": "unread_count", "data": {"count": 1}}
+        frame = await tab.receive_json_from()
+        assert frame["type"] == "notification_updated"
+        assert frame["data"]["ids"] == [first.id]
+        assert frame["data"]["state"] == "read"
+        assert frame["data"]["counts"]["unread"] == 1
         await tab.disconnect()
 
 

@@ -9,7 +9,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from apps.notifications.models import Notification
 from tests.conftest import use_workers_layer
-from tests.factories import UserFactory, make_friends
+from tests.factories import NotificationFactory, UserFactory, make_friends
 from tests.wsclient import ahttp_json, recv_json, recv_nothing, ws_connect
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -245,3 +245,44 @@ def _in_thread(service, **kwargs):
         return service(**kwargs)
     finally:
         connection.close()
+
+
+def test_triage_changes_reach_every_tab_of_the_user_on_both_workers(asgi_workers):
+    (tito,), (tito_key,) = _users_with_tokens("tito")
+    first, second = (NotificationFactory(recipient=tito) for _ in range(2))
+
+    async def scenario(a, b):
+        tabs = [
+            await ws_connect(a.ws_url, tito_key),
+            await ws_connect(b.ws_url, tito_key),
+            await ws_connect(b.ws_url, tito_key),
+        ]
+        base = f"{a.http_url}/api/notifications"
+        frames = []
+        for method, url, body in [
+            ("POST", f"{base}/{first.id}/read/", None),
+            ("POST", f"{b.http_url}/api/notifications/{second.id}/done/", None),
+            ("POST", f"{base}/{second.id}/undone/", None),
+            ("POST", f"{base}/seen/", {"last_seen_id": second.id}),
+        ]:
+            status, _ = await ahttp_json(method, url, tito_key, body)
+            assert status == 200
+            frames.append([await recv_json(tab) for tab in tabs])
+        for tab in tabs:
+            await tab.close()
+        return frames
+
+    with asgi_workers(2) as pool:
+        frames = asyncio.run(scenario(*pool.workers))
+
+    for per_tab in frames:
+        assert per_tab == [per_tab[0]] * 3
+    read, done, undone, seen = (per_tab[0] for per_tab in frames)
+    assert read["type"] == "notification_updated"
+    assert (read["data"]["ids"], read["data"]["state"]) == ([first.id], "read")
+    assert read["data"]["counts"]["unread"] == 1
+    assert (done["data"]["ids"], done["data"]["state"]) == ([second.id], "done")
+    assert done["data"]["counts"]["unread"] == 0
+    assert (undone["data"]["state"], undone["data"]["items"][0]["id"]) == ("undone", second.id)
+    assert undone["data"]["counts"]["unread"] == 1
+    assert (seen["data"]["state"], seen["data"]["counts"]["unseen"]) == ("seen", 0)
