@@ -38,7 +38,7 @@ def test_schema_covers_every_api_endpoint_with_request_and_response_shapes(tmp_p
         for method, operation in operations.items():
             assert operation["responses"], f"{method} {path} has no response shape"
             if method in {"post", "patch", "put"} and not path.endswith(
-                ("/read/", "/unread/", "/accept/", "/decline/", "/like/")
+                ("/read/", "/unread/", "/done/", "/undone/", "/accept/", "/decline/", "/like/")
             ):
                 assert "requestBody" in operation, f"{method} {path} has no request shape"
 
