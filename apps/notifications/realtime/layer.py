@@ -6,6 +6,14 @@ reads every group's members with one pipeline per Redis shard and writes every m
 one script call per shard (in chunks), keeping the layer's storage format so the stock
 receive path and Channels' consumers are unchanged.
 
+Most groups of a large fan-out have no member: their users are offline. Beside the groups,
+each shard keeps an index of its occupied groups (a sorted set: group -> when a worker last
+confirmed a member), so `group_send_many` asks one command per shard which of the groups
+are occupied and reads the members of those only. Adding a member marks its group; removing
+the last live member unmarks it, in one script, so two workers changing one group at once
+cannot leave it unmarked while it has a member; a mark nobody refreshes (its worker died)
+stops counting after `presence_expiry`. `realtime.presence` reads the same index.
+
 The connections have no read timeout, so the blocking receive can wait on an idle server;
 every other call is bounded here by `command_timeout`, so a Redis that hangs (rather than
 refusing) costs a handshake or a reconcile tick a fraction of a second, not the hang.
@@ -13,6 +21,7 @@ refusing) costs a handshake or a reconcile tick a fraction of a second, not the 
 
 import asyncio
 import logging
+import math
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -57,6 +66,16 @@ end
 return dropped
 """
 
+# Removes a member; unmarks the group when no live member is left (KEYS: group, index;
+# ARGV: channel, oldest live member score, group name). One script, so a member another
+# worker adds meanwhile is either counted here or marks the group again after.
+_LEAVE_LUA = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+if redis.call('ZCOUNT', KEYS[1], ARGV[2], '+inf') == 0 then
+    redis.call('ZREM', KEYS[2], ARGV[3])
+end
+"""
+
 # Messages per script call: large enough to amortise the round trip, small enough to keep
 # Redis responsive to other clients while it runs.
 _CHUNK = 2000
@@ -69,6 +88,8 @@ class RealtimeLayer(Protocol):
     """What realtime delivery needs of a channel layer beyond Channels' own interface."""
 
     group_expiry: int
+    # Seconds an occupied-group mark counts without being refreshed (touch_groups).
+    presence_expiry: float
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None: ...
 
@@ -84,10 +105,17 @@ class RealtimeLayer(Protocol):
 
     async def server_ids(self) -> list[str]: ...
 
+    async def occupied_groups(self, groups: Iterable[str]) -> set[str]: ...
+
+    async def touch_groups(self, groups: Iterable[str]) -> None: ...
+
 
 class RippleInMemoryChannelLayer(InMemoryChannelLayer):
     """Channels' in-memory layer (one process: a first run, the unit tests) with the same
     bulk interface as the Redis layer, so delivery code has one path."""
+
+    # Occupancy here is the group table itself, which never goes stale.
+    presence_expiry = math.inf
 
     async def group_send_many(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> int:
         for group, message in messages:
@@ -110,6 +138,12 @@ class RippleInMemoryChannelLayer(InMemoryChannelLayer):
         # The groups live and die with this process: they are never lost behind its back.
         return ["in-memory"]
 
+    async def occupied_groups(self, groups: Iterable[str]) -> set[str]:
+        return {group for group in groups if self.groups.get(group)}
+
+    async def touch_groups(self, groups: Iterable[str]) -> None:
+        return
+
 
 class RippleRedisChannelLayer(RedisChannelLayer):
     """channels-redis with bulk group sends and a receive that outlives Redis outages.
@@ -121,17 +155,27 @@ class RippleRedisChannelLayer(RedisChannelLayer):
 
     receive_retry_max_delay = 2.0
 
-    def __init__(self, *args: Any, command_timeout: float = 0.5, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        command_timeout: float = 0.5,
+        presence_expiry: float = 60,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.command_timeout = command_timeout
+        self.presence_expiry = presence_expiry
+
+    def _presence_key(self) -> str:
+        # "__" cannot start a name Channels generates, as with channels-redis' "__group__".
+        return f"{self.prefix}__presence__"
 
     async def group_add(self, group: str, channel: str) -> None:
-        async with asyncio.timeout(self.command_timeout):
-            await super().group_add(group, channel)
+        # Through the bulk path, which keeps the occupied-groups index.
+        await self.group_change_many(add=[(group, channel)])
 
     async def group_discard(self, group: str, channel: str) -> None:
-        async with asyncio.timeout(self.command_timeout):
-            await super().group_discard(group, channel)
+        await self.group_change_many(discard=[(group, channel)])
 
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         async with asyncio.timeout(self.command_timeout):
@@ -200,26 +244,75 @@ class RippleRedisChannelLayer(RedisChannelLayer):
         chunk_timeout: float | None = None,
     ) -> None:
         """Add and remove (group, channel) pairs in one pipeline per shard and chunk, adds
-        first. Each chunk is bounded by `chunk_timeout` (default `command_timeout`); raises if any
-        chunk fails."""
+        first, keeping the occupied-groups index. Each chunk is bounded by `chunk_timeout`
+        (default `command_timeout`); raises if any chunk fails."""
         by_shard: dict[int, list[tuple[bool, str, str]]] = defaultdict(list)
         for group, channel in add:
             by_shard[self.consistent_hash(group)].append((True, group, channel))
         for group, channel in discard:
             by_shard[self.consistent_hash(group)].append((False, group, channel))
         now = time.time()
+        index = self._presence_key()
         for shard, changes in by_shard.items():
             for start in range(0, len(changes), _CHUNK):
                 pipe = self.connection(shard).pipeline(transaction=False)
+                occupied: dict[str, float] = {}
                 for adding, group, channel in changes[start : start + _CHUNK]:
                     key = self._group_key(group)
                     if adding:
                         pipe.zadd(key, {channel: now})
                         pipe.expire(key, self.group_expiry)
+                        occupied[group] = now
                     else:
-                        pipe.zrem(key, channel)
+                        pipe.eval(
+                            _LEAVE_LUA, 2, key, index, channel, now - self.group_expiry, group
+                        )
+                if occupied:
+                    # After the members: a reader that sees the mark finds the member.
+                    self._mark_occupied(pipe, occupied, now)
                 async with asyncio.timeout(chunk_timeout or self.command_timeout):
                     await pipe.execute()
+
+    def _mark_occupied(self, pipe: Any, groups: dict[str, float], now: float) -> None:
+        index = self._presence_key()
+        pipe.zadd(index, groups)
+        # Marks nobody refreshed are dead weight; the whole index goes with its last worker.
+        pipe.zremrangebyscore(index, "-inf", now - self.presence_expiry)
+        pipe.expire(index, math.ceil(self.presence_expiry))
+
+    async def touch_groups(self, groups: Iterable[str]) -> None:
+        """Mark these groups occupied now: each worker does so for the groups of its open
+        connections more often than `presence_expiry`, so the marks of a dead worker lapse."""
+        by_shard: dict[int, dict[str, float]] = defaultdict(dict)
+        now = time.time()
+        for group in groups:
+            by_shard[self.consistent_hash(group)][group] = now
+        async with asyncio.timeout(self.command_timeout):
+            for shard, marks in by_shard.items():
+                pipe = self.connection(shard).pipeline(transaction=False)
+                self._mark_occupied(pipe, marks, now)
+                await pipe.execute()
+
+    async def occupied_groups(self, groups: Iterable[str]) -> set[str]:
+        """Which of these groups some worker holds a member of, one command per shard;
+        bounded by `command_timeout`."""
+        async with asyncio.timeout(self.command_timeout):
+            return await self._occupied(list(dict.fromkeys(groups)))
+
+    async def _occupied(self, groups: list[str]) -> set[str]:
+        by_shard: dict[int, list[str]] = defaultdict(list)
+        for group in groups:
+            by_shard[self.consistent_hash(group)].append(group)
+        oldest = time.time() - self.presence_expiry
+        occupied: set[str] = set()
+        for shard, names in by_shard.items():
+            scores = await self.connection(shard).zmscore(self._presence_key(), names)
+            occupied.update(
+                name
+                for name, score in zip(names, scores, strict=True)
+                if score is not None and score >= oldest
+            )
+        return occupied
 
     async def group_send_many(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> int:
         """Send each `(group, message)`; returns the deliveries dropped as over capacity."""
@@ -240,10 +333,14 @@ class RippleRedisChannelLayer(RedisChannelLayer):
         self, messages: Sequence[tuple[str, dict[str, Any]]]
     ) -> list[list[str]]:
         members: list[list[str]] = [[] for _ in messages]
+        for group, _ in messages:
+            assert self.require_valid_group_name(group), "Group name not valid"
+        # An unoccupied group has no member to read: a user nobody has a socket for.
+        occupied = await self._occupied(list(dict.fromkeys(group for group, _ in messages)))
         by_shard: dict[int, list[int]] = defaultdict(list)
         for index, (group, _) in enumerate(messages):
-            assert self.require_valid_group_name(group), "Group name not valid"
-            by_shard[self.consistent_hash(group)].append(index)
+            if group in occupied:
+                by_shard[self.consistent_hash(group)].append(index)
         oldest = int(time.time()) - self.group_expiry
         for shard, indexes in by_shard.items():
             pipe = self.connection(shard).pipeline(transaction=False)
