@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from asgiref.typing import ASGIReceiveCallable, ASGISendCallable
 from channels.auth import AuthMiddlewareStack
-from channels.db import database_sync_to_async
 from channels.security.websocket import AllowedHostsOriginValidator, WebsocketDenier
 from rest_framework.authtoken.models import Token
+
+from apps.common.dbthreads import database_reader
 
 from .models import User
 
@@ -30,7 +31,7 @@ def _token_key(scope: "_ChannelScope") -> str | None:
     return None
 
 
-@database_sync_to_async
+@database_reader
 def _user_for_token(key: str) -> User | None:
     token = Token.objects.select_related("user").filter(key=key).first()
     if token is None:

@@ -5,8 +5,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import CharField, Count, F, Max, Q, QuerySet, Value
-from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models import CharField, Count, F, Max, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Concat, Least
 
 from apps.accounts.models import User
 from apps.common.exceptions import NotFoundError
@@ -47,24 +47,45 @@ def notification_latest_ids(*, user_ids: Iterable[int]) -> dict[int, int]:
         return {user_id: latest for user_id, latest in cursor.fetchall() if latest}
 
 
-def notification_stream_after(
-    *, user_id: int, after_id: int, limit: int
-) -> list[tuple[int, dict[str, Any] | None]]:
+StreamRow = tuple[int, dict[str, Any] | None]
+
+
+def notification_stream_after(*, user_id: int, after_id: int, limit: int) -> list[StreamRow]:
     """The user's notifications with id greater than `after_id`, oldest first.
 
     Each is `(id, frame)`, the frame None for rows the user chose not to have pushed: the
     caller still moves its cursor past them.
     """
-    rows = (
-        Notification.objects.filter(recipient_id=user_id, id__gt=after_id)
-        .select_related("actor")
-        .order_by("id")
-    )
+    rows = Notification.objects.filter(recipient_id=user_id, id__gt=after_id)
+    return _stream_rows(rows, limit)
+
+
+def notification_stream_from(
+    *, user_id: int, after_id: int, limit: int
+) -> tuple[int | None, list[StreamRow]]:
+    """`notification_stream_after`, and the newest id when nothing is newer than `after_id`
+    (0 when the user has none): where a replay starts, in one statement.
+
+    The rows are those with id >= LEAST(after_id + 1, newest id), the newest id read by an
+    index probe: the rows after `after_id` when there are any, else the newest row alone.
+    """
+    newest = Notification.objects.filter(recipient_id=user_id).order_by("-id").values("id")[:1]
+    floor = Least(Value(after_id + 1), Coalesce(Subquery(newest), Value(0)))
+    rows = _stream_rows(Notification.objects.filter(recipient_id=user_id, id__gte=floor), limit)
+    if not rows:
+        return 0, []
+    if rows[0][0] <= after_id:
+        return rows[0][0], []
+    return None, rows
+
+
+def _stream_rows(rows: QuerySet[Notification], limit: int) -> list[StreamRow]:
     fields = (
         *("id", "type", "created_at", "read_at", "data", "pushed", "group_key", "group_count"),
         *("actor__id", "actor__username"),
     )
-    return [(row.pk, frame_for(row) if row.pushed else None) for row in rows.only(*fields)[:limit]]
+    chunk = rows.select_related("actor").order_by("id").only(*fields)[:limit]
+    return [(row.pk, frame_for(row) if row.pushed else None) for row in chunk]
 
 
 def notification_latest_ids_for_friends_of(*, user_id: int) -> dict[int, int]:

@@ -86,6 +86,11 @@ DATABASES = {
     "default": database_settings(env("DATABASE_URL", "") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Threads per worker process that run the WebSocket tier's queries (handshakes, replays,
+# reconcile ticks) side by side when connections are pooled (apps/common/dbthreads.py).
+# Each holds at most one pooled connection while it runs a query; keep it below
+# DATABASE_POOL_MAX_SIZE so that HTTP requests still find one.
+DATABASE_ASYNC_THREADS = env_int("DATABASE_ASYNC_THREADS", 4)
 
 # --- Auth ---
 AUTH_USER_MODEL = "accounts.User"

@@ -18,9 +18,10 @@ import logging
 import time
 from typing import cast
 
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+
+from apps.common.dbthreads import database_reader
 
 from ..selectors import notification_latest_ids
 from .events import user_group
@@ -30,7 +31,7 @@ from .registry import Connection, Registry, local_registry, per_loop
 
 logger = logging.getLogger(__name__)
 
-_latest_ids = database_sync_to_async(notification_latest_ids)
+_latest_ids = database_reader(notification_latest_ids)
 
 
 class Reconciler:

@@ -35,10 +35,15 @@ def use_redis_layer(settings, url: str, **config: float) -> None:
     channel_layers.backends.clear()
 
 
-def worker_layer() -> RippleRedisChannelLayer:
-    """Another worker process's layer: the same Redis and prefix as this process's."""
+def this_layer() -> RippleRedisChannelLayer:
     layer = get_channel_layer()
     assert isinstance(layer, RippleRedisChannelLayer)
+    return layer
+
+
+def worker_layer() -> RippleRedisChannelLayer:
+    """Another worker process's layer: the same Redis and prefix as this process's."""
+    layer = this_layer()
     return RippleRedisChannelLayer(
         hosts=layer.hosts, prefix=layer.prefix, presence_expiry=layer.presence_expiry
     )
@@ -74,7 +79,7 @@ async def test_a_user_is_online_from_connect_until_their_last_socket_closes():
 @pytest.mark.services
 async def test_a_user_stays_online_while_another_worker_holds_a_socket(settings):
     use_redis_layer(settings, os.environ["REDIS_URL"])
-    here, there = get_channel_layer(), worker_layer()
+    here, there = this_layer(), worker_layer()
     try:
         channel_here, channel_there = await here.new_channel(), await there.new_channel()
         await here.group_change_many(add=[(user_group(7), channel_here)])
@@ -95,7 +100,7 @@ async def test_a_user_stays_online_while_another_worker_holds_a_socket(settings)
 @pytest.mark.services
 async def test_a_dead_workers_users_go_offline_after_the_expiry(settings):
     use_redis_layer(settings, os.environ["REDIS_URL"], presence_expiry=1)
-    live, dead = get_channel_layer(), worker_layer()
+    live, dead = this_layer(), worker_layer()
     try:
         await live.group_change_many(add=[(user_group(1), await live.new_channel())])
         await dead.group_change_many(add=[(user_group(2), await dead.new_channel())])
@@ -126,6 +131,6 @@ async def test_a_hung_redis_makes_presence_unavailable_within_the_command_timeou
             await online_users([1, 2])
     finally:
         private_redis.thaw()
-        await get_channel_layer().close_pools()
+        await this_layer().close_pools()
 
     assert time.monotonic() - started < 1.0

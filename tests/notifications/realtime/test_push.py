@@ -84,3 +84,45 @@ def test_in_a_worker_the_caller_returns_before_a_slow_layer_has_sent(monkeypatch
 
 async def _bind() -> None:
     serve_from_loop(asyncio.get_running_loop())
+
+
+def test_in_a_worker_the_events_are_built_off_the_callers_thread(monkeypatch, caplog):
+    layer = Layer()
+    monkeypatch.setattr(push_module, "get_channel_layer", lambda: layer)
+    built_on: list[threading.Thread] = []
+
+    def build():
+        built_on.append(threading.current_thread())
+        time.sleep(0.5)  # thousands of frames, or unread counts read from the database
+        return [(9, unread_count(count=1))]
+
+    def broken():
+        raise RuntimeError("frame bug")
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        asyncio.run_coroutine_threadsafe(_bind(), loop).result(5)
+
+        started = time.monotonic()
+        with caplog.at_level(logging.ERROR):
+            push_module._deliver(broken)
+            push_module._deliver(build)
+            returned_after = time.monotonic() - started
+            deadline = time.monotonic() + 5
+            while not layer.sent and time.monotonic() < deadline:
+                time.sleep(0.02)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+        monkeypatch.setattr(push_module, "_sender", None)
+
+    assert returned_after < 0.1
+    assert built_on
+    assert built_on[0] not in (threading.current_thread(), thread)
+    assert [group for group, _ in layer.sent] == ["notifications.user.9"]
+    assert [r.getMessage() for r in caplog.records if r.name == push_module.__name__] == [
+        "building a push failed"
+    ]
