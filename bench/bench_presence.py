@@ -41,6 +41,7 @@ from bench.bench_push import (
     _ask_all,
     _clients,
     _connect,
+    _cpu_seconds,
     _delete_layer_keys,
     _http,
     _raise_open_files,
@@ -292,7 +293,8 @@ class _StormResult:
     failed: int
     failures: list[str]
     backends_max: int
-    backends_before: int
+    # CPU seconds both workers spent during the storm.
+    worker_cpu: float
 
 
 def _run_storm(workers: list[Worker], authors: _Authors, *, pooled: bool) -> _StormResult:
@@ -321,17 +323,17 @@ def _run_storm(workers: list[Worker], authors: _Authors, *, pooled: bool) -> _St
         )
     sampler = _Sampler()
     time.sleep(0.3)  # the clients are forked and waiting
+    cpu_before = sum(_cpu_seconds(worker) for worker in workers)
     with sampler.running():
-        time.sleep(0.1)
-        before = max(sampler.counts or [0])
         results = [pipe.recv() for pipe in pipes]
+    worker_cpu = sum(_cpu_seconds(worker) for worker in workers) - cpu_before
     for process in processes:
         process.join(10)
     started = min(result["started"] for result in results)
     synced = [t - started for result in results for t in result["synced"]]
     failures = [f for result in results for f in result["failures"]]
     return _StormResult(
-        pooled, synced, len(failures), sorted(set(failures))[:3], max(sampler.counts), before
+        pooled, synced, len(failures), sorted(set(failures))[:3], max(sampler.counts), worker_cpu
     )
 
 
@@ -433,7 +435,7 @@ def _storm_table(storms: list[_StormResult]) -> Table:
         f"Reconnect storm: {STORM:,} sockets with ?after= on 2 workers at once",
         [
             *("database connections", "synced", "failed", "p50 s", "p99 s", "last s"),
-            *("ratio (last)", "PostgreSQL backends max", "bound"),
+            *("ratio (last)", "PostgreSQL backends max", "bound", "worker CPU s"),
         ],
     )
     baseline_last = max(storms[-1].synced_s) if storms[-1].synced_s else float("nan")
@@ -451,6 +453,7 @@ def _storm_table(storms: list[_StormResult]) -> Table:
             f"{last / baseline_last:.2f}x",
             storm.backends_max,
             f"{2 * POOL_MAX_SIZE}" if storm.pooled else "none",
+            storm.worker_cpu,
         )
         if storm.failures:
             table.notes.append(f"failures: {storm.failures}")

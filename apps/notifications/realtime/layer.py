@@ -22,6 +22,7 @@ refusing) costs a handshake or a reconcile tick a fraction of a second, not the 
 import asyncio
 import logging
 import math
+import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -75,6 +76,40 @@ if redis.call('ZCOUNT', KEYS[1], ARGV[2], '+inf') == 0 then
     redis.call('ZREM', KEYS[2], ARGV[3])
 end
 """
+
+# Which of the groups named in ARGV[4] (newline-separated) are occupied: one line per
+# occupied group, or with ARGV[5] = 1 one "group<TAB>member" line per live member, joined
+# into one string (one bulk reply parses far faster than thousands of elements). KEYS[1]:
+# the index. ARGV[1]: the oldest live mark; ARGV[2]: the oldest live member; ARGV[3]: the
+# group key prefix. Scores are read by ZMSCORE in chunks (Lua's unpack has a stack limit).
+_OCCUPIED_LUA = """
+local names = {}
+for name in string.gmatch(ARGV[4], '[^\\n]+') do names[#names + 1] = name end
+local oldest = tonumber(ARGV[1])
+local lines = {}
+for start = 1, #names, 1000 do
+    local chunk = {unpack(names, start, math.min(start + 999, #names))}
+    local scores = redis.call('ZMSCORE', KEYS[1], unpack(chunk))
+    for i = 1, #chunk do
+        local score = scores[i]
+        if score and tonumber(score) >= oldest then
+            if ARGV[5] == '1' then
+                local key = ARGV[3] .. chunk[i]
+                for _, member in ipairs(redis.call('ZRANGEBYSCORE', key, ARGV[2], '+inf')) do
+                    lines[#lines + 1] = chunk[i] .. '\\t' .. member
+                end
+            else
+                lines[#lines + 1] = chunk[i]
+            end
+        end
+    end
+end
+return table.concat(lines, '\\n')
+"""
+
+# Valid group names (Channels allows letters, digits, "-", "_" and ".", under 100
+# characters), joined on newlines: checked with one regex rather than one per group.
+_GROUP_NAMES = re.compile(r"[a-zA-Z\d\-_.]{1,99}(?:\n[a-zA-Z\d\-_.]{1,99})*")
 
 # Messages per script call: large enough to amortise the round trip, small enough to keep
 # Redis responsive to other clients while it runs.
@@ -167,8 +202,9 @@ class RippleRedisChannelLayer(RedisChannelLayer):
         self.presence_expiry = presence_expiry
 
     def _presence_key(self) -> str:
-        # "__" cannot start a name Channels generates, as with channels-redis' "__group__".
-        return f"{self.prefix}__presence__"
+        # A channel name cannot contain ":", so this never names a channel's key (as with
+        # channels-redis' "<prefix>:group:<name>").
+        return f"{self.prefix}:presence"
 
     async def group_add(self, group: str, channel: str) -> None:
         # Through the bulk path, which keeps the occupied-groups index.
@@ -294,30 +330,52 @@ class RippleRedisChannelLayer(RedisChannelLayer):
                 await pipe.execute()
 
     async def occupied_groups(self, groups: Iterable[str]) -> set[str]:
-        """Which of these groups some worker holds a member of, one command per shard;
+        """Which of these groups some worker holds a member of, one script call per shard;
         bounded by `command_timeout`."""
         async with asyncio.timeout(self.command_timeout):
-            return await self._occupied(list(dict.fromkeys(groups)))
+            return set(await self._occupied_members(list(dict.fromkeys(groups)), members=False))
 
-    async def _occupied(self, groups: list[str]) -> set[str]:
+    async def _occupied_members(self, groups: list[str], *, members: bool) -> dict[str, list[str]]:
+        """The occupied groups among `groups`, with their live members if `members`.
+
+        The names travel as one newline-separated argument and only occupied groups come
+        back: a push to 10,000 offline users packs one argument and parses an empty reply.
+        """
         by_shard: dict[int, list[str]] = defaultdict(list)
         for group in groups:
             by_shard[self.consistent_hash(group)].append(group)
-        oldest = time.time() - self.presence_expiry
-        occupied: set[str] = set()
+        now = time.time()
+        found: dict[str, list[str]] = {}
         for shard, names in by_shard.items():
-            scores = await self.connection(shard).zmscore(self._presence_key(), names)
-            occupied.update(
-                name
-                for name, score in zip(names, scores, strict=True)
-                if score is not None and score >= oldest
+            joined = "\n".join(names)
+            # The names are joined on newlines, which a valid group name cannot contain.
+            assert _GROUP_NAMES.fullmatch(joined), "Group name not valid"
+            reply = await self.connection(shard).eval(
+                _OCCUPIED_LUA,
+                1,
+                self._presence_key(),
+                now - self.presence_expiry,
+                now - self.group_expiry,
+                f"{self.prefix}:group:",
+                joined,
+                1 if members else 0,
             )
-        return occupied
+            for line in reply.decode().split("\n") if reply else ():
+                name, _, channel = line.partition("\t")
+                channels = found.setdefault(name, [])
+                if channel:
+                    channels.append(channel)
+        return found
 
     async def group_send_many(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> int:
         """Send each `(group, message)`; returns the deliveries dropped as over capacity."""
-        members = await self._group_members(messages)
-        per_key = self._payloads_by_channel_key(messages, members)
+        # Only occupied groups have members: a user nobody has a socket for costs nothing.
+        members = await self._occupied_members(
+            list(dict.fromkeys(group for group, _ in messages)), members=True
+        )
+        per_key = self._payloads_by_channel_key(
+            [(message, members[group]) for group, message in messages if group in members]
+        )
         dropped = 0
         by_shard: dict[int, list[str]] = defaultdict(list)
         for key in per_key:
@@ -329,32 +387,12 @@ class RippleRedisChannelLayer(RedisChannelLayer):
     def _key_name(self, key: str) -> str:
         return key[len(self.prefix) :]
 
-    async def _group_members(
-        self, messages: Sequence[tuple[str, dict[str, Any]]]
-    ) -> list[list[str]]:
-        members: list[list[str]] = [[] for _ in messages]
-        for group, _ in messages:
-            assert self.require_valid_group_name(group), "Group name not valid"
-        # An unoccupied group has no member to read: a user nobody has a socket for.
-        occupied = await self._occupied(list(dict.fromkeys(group for group, _ in messages)))
-        by_shard: dict[int, list[int]] = defaultdict(list)
-        for index, (group, _) in enumerate(messages):
-            if group in occupied:
-                by_shard[self.consistent_hash(group)].append(index)
-        oldest = int(time.time()) - self.group_expiry
-        for shard, indexes in by_shard.items():
-            pipe = self.connection(shard).pipeline(transaction=False)
-            for index in indexes:
-                pipe.zrangebyscore(self._group_key(messages[index][0]), oldest, "+inf")
-            for index, names in zip(indexes, await pipe.execute(), strict=True):
-                members[index] = [name.decode("utf8") for name in names]
-        return members
-
     def _payloads_by_channel_key(
-        self, messages: Sequence[tuple[str, dict[str, Any]]], members: list[list[str]]
+        self, deliveries: list[tuple[dict[str, Any], list[str]]]
     ) -> dict[str, list[bytes]]:
+        """(message, its group's channels) -> serialized payloads per channel key."""
         per_key: dict[str, list[bytes]] = defaultdict(list)
-        for (_, message), channels in zip(messages, members, strict=True):
+        for message, channels in deliveries:
             # Channels of one worker process share a Redis key; one copy per key carries
             # the list of its local channels, as the stock group_send does.
             local: dict[str, list[str]] = defaultdict(list)

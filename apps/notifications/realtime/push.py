@@ -3,16 +3,19 @@
 Pushes are at most once: the stored rows are the source of truth, and a connection that
 misses a push catches up from the database (`cursor`, `reconciler`). So a push is sent only
 once its rows are committed, never raises, and never holds an HTTP response: inside an ASGI
-worker the events, or the callable that builds them, are handed to the worker's event loop,
-which builds them on a database thread and sends them in order while the response goes
-out. Elsewhere (a management command, a shell, the test process) the caller builds and
-sends them itself and waits at most RIPPLE_PUSH_TIMEOUT_SECONDS.
+worker the events, or the callable that builds them, are handed to the worker's event loop
+once the response has gone out (`after_response`, entered by project.asgi for every HTTP
+request), and the loop builds them on a database thread and sends them in order.
+Elsewhere (a management command, a shell, the test process) the caller builds and sends
+them itself and waits at most RIPPLE_PUSH_TIMEOUT_SECONDS.
 """
 
 import asyncio
+import contextvars
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from functools import partial
 from typing import cast
 
@@ -94,6 +97,28 @@ class _Sender:
 _sender: _Sender | None = None
 _sender_lock = threading.Lock()
 
+# The pushes of the HTTP request being served, held until its response has been sent.
+_held: contextvars.ContextVar[list[Pushes] | None] = contextvars.ContextVar(
+    "ripple_held_pushes", default=None
+)
+
+
+@asynccontextmanager
+async def after_response() -> AsyncIterator[None]:
+    """Hold the pushes made inside until the block ends (project.asgi wraps each HTTP
+    request in it): building and sending them then never delays the response on the loop
+    they share, nor competes with it for the CPU."""
+    held: list[Pushes] = []
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+        sender = _sender
+        for pushes in held:
+            if sender is not None:
+                sender.submit(pushes)
+
 
 def serve_from_loop(loop: asyncio.AbstractEventLoop) -> None:
     """Send pushes on this (the ASGI server's) loop from now on; called by project.asgi."""
@@ -108,7 +133,11 @@ def serve_from_loop(loop: asyncio.AbstractEventLoop) -> None:
 def _deliver(pushes: Pushes) -> None:
     sender = _sender
     if sender is not None and sender.loop.is_running():
-        sender.submit(pushes)
+        held = _held.get()
+        if held is not None:
+            held.append(pushes)
+        else:
+            sender.submit(pushes)
         return
     batch = pushes() if callable(pushes) else pushes
     if batch:

@@ -126,3 +126,33 @@ def test_in_a_worker_the_events_are_built_off_the_callers_thread(monkeypatch, ca
     assert [r.getMessage() for r in caplog.records if r.name == push_module.__name__] == [
         "building a push failed"
     ]
+
+
+def test_a_requests_pushes_wait_until_its_response_has_gone_out(monkeypatch):
+    layer = Layer()
+    monkeypatch.setattr(push_module, "get_channel_layer", lambda: layer)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    async def request() -> list:
+        async with push_module.after_response():
+            # The view's thread commits and its on-commit callback runs there.
+            await asyncio.to_thread(push_module._deliver, [(5, unread_count(count=1))])
+            await asyncio.sleep(0.2)
+            return list(layer.sent)
+
+    try:
+        asyncio.run_coroutine_threadsafe(_bind(), loop).result(5)
+        during = asyncio.run_coroutine_threadsafe(request(), loop).result(5)
+        deadline = time.monotonic() + 5
+        while not layer.sent and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+        monkeypatch.setattr(push_module, "_sender", None)
+
+    assert during == []
+    assert [group for group, _ in layer.sent] == ["notifications.user.5"]
