@@ -44,3 +44,16 @@ def test_nothing_newer_gives_the_newest_id(django_assert_num_queries):
 
 def test_a_user_without_notifications_has_newest_id_zero():
     assert notification_stream_from(user_id=UserFactory().id, after_id=5, limit=10) == (0, [])
+
+
+def test_frames_are_those_of_stored_rows_read_grouped_or_not_pushed():
+    alice = UserFactory()
+    seen = NotificationFactory(recipient=alice)
+    read = NotificationFactory(recipient=alice, read=True, data={"text": "é", "n": [1, 2]})
+    grouped = NotificationFactory(recipient=alice, group_key="p1-7", group_count=3)
+    silent = NotificationFactory(recipient=alice, pushed=False)
+    read.refresh_from_db()
+
+    _, rows = notification_stream_from(user_id=alice.id, after_id=seen.id, limit=10)
+
+    assert rows == [(read.id, frame_for(read)), (grouped.id, frame_for(grouped)), (silent.id, None)]
