@@ -61,7 +61,9 @@ class _Sender:
 
     def submit(self, pushes: Pushes) -> None:
         """Thread-safe; returns at once."""
-        self.loop.call_soon_threadsafe(self._put, pushes)
+        # An empty context: the caller's (a request's thread-sensitive context that is about
+        # to end, asgiref's marker of a busy sync thread) must not follow the sender.
+        self.loop.call_soon_threadsafe(self._put, pushes, context=contextvars.Context())
 
     def _put(self, pushes: Pushes) -> None:
         try:

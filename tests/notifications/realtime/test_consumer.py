@@ -365,3 +365,42 @@ async def test_a_token_handshake_costs_two_queries_token_and_start_point(query, 
     assert len(queries) == 2, queries
     replayed = [*(frame_for(n) for n in missed), {"type": "synced", "last_id": missed[-1].id}]
     assert frames == [*(replayed if query else []), {"type": "pong"}]
+
+
+async def test_a_post_over_http_reaches_a_friends_socket_once_the_response_is_out():
+    from channels.testing import HttpCommunicator
+
+    from project.asgi import application
+    from tests.factories import TokenFactory, make_friends
+
+    author, friend = (
+        await database_sync_to_async(TokenFactory.create)(),
+        await database_sync_to_async(TokenFactory.create)(),
+    )
+    await database_sync_to_async(make_friends)(author.user, friend.user)
+    socket = WebsocketCommunicator(
+        application,
+        "/ws/notifications/",
+        headers=[(b"authorization", f"Token {friend.key}".encode())],
+    )
+    assert (await socket.connect())[0]
+    body = json.dumps({"content": "over http", "type": "thoughts"}).encode()
+    request = HttpCommunicator(
+        application,
+        "POST",
+        "/api/posts/",
+        body=body,
+        headers=[
+            (b"host", b"testserver"),
+            (b"authorization", f"Token {author.key}".encode()),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+    )
+
+    response = await request.get_response(timeout=10)
+    frame = await socket.receive_json_from(timeout=5)
+
+    assert response["status"] == 201
+    assert (frame["type"], frame["data"]["id"]) == ("new_post", json.loads(response["body"])["id"])
+    await socket.disconnect()

@@ -156,3 +156,34 @@ def test_a_requests_pushes_wait_until_its_response_has_gone_out(monkeypatch):
 
     assert during == []
     assert [group for group, _ in layer.sent] == ["notifications.user.5"]
+
+
+def test_events_built_for_a_caller_on_the_database_thread_are_sent(monkeypatch, caplog):
+    from channels.db import database_sync_to_async
+
+    layer = Layer()
+    monkeypatch.setattr(push_module, "get_channel_layer", lambda: layer)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    async def service_call() -> None:
+        # As a consumer or a test calls a service: on Channels' one database thread, whose
+        # context says that thread is busy until the call returns.
+        await database_sync_to_async(push_module._deliver)(lambda: [(6, unread_count(count=1))])
+
+    try:
+        asyncio.run_coroutine_threadsafe(_bind(), loop).result(5)
+        with caplog.at_level(logging.ERROR):
+            asyncio.run_coroutine_threadsafe(service_call(), loop).result(5)
+            deadline = time.monotonic() + 5
+            while not layer.sent and time.monotonic() < deadline:
+                time.sleep(0.02)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+        monkeypatch.setattr(push_module, "_sender", None)
+
+    assert [r.getMessage() for r in caplog.records if r.name == push_module.__name__] == []
+    assert [group for group, _ in layer.sent] == ["notifications.user.6"]
