@@ -458,18 +458,16 @@ def _storm_table(storms: list[_StormResult]) -> Table:
         if storm.failures:
             table.notes.append(f"failures: {storm.failures}")
     pooled = storms[0]
-    ok = (
-        len(pooled.synced_s) == STORM
-        and pooled.failed == 0
-        and max(pooled.synced_s, default=99) <= TARGET_STORM_SECONDS
-        and pooled.backends_max <= 2 * POOL_MAX_SIZE
-    )
+    last = max(pooled.synced_s, default=float("inf"))
+    in_time = len(pooled.synced_s) == STORM and last <= TARGET_STORM_SECONDS
+    bounded = pooled.backends_max <= 2 * POOL_MAX_SIZE
     table.notes += [
         "Seconds from the storm's start to each socket's `synced` (each replays one missed "
         "notification first). Backends: pg_stat_activity rows of the benchmark database, "
         f"sampled every {SAMPLE_SECONDS * 1000:.0f} ms (this process holds none).",
-        f"Target (pooled): all {STORM:,} synced within {TARGET_STORM_SECONDS} s, 0 failed, "
-        f"backends <= 2 x {POOL_MAX_SIZE}: {_met(ok)}.",
+        f"Targets (pooled): all {STORM:,} synced within {TARGET_STORM_SECONDS} s: "
+        f"{_met(in_time)}; 0 failed handshakes: {_met(pooled.failed == 0)}; backends <= "
+        f"2 x {POOL_MAX_SIZE}: {_met(bounded)}.",
     ]
     return table
 
