@@ -2,17 +2,19 @@
 
 `RedisChannelLayer.group_send` costs several round trips per group, about 1,900 groups a
 second; a post to 10,000 friends needs one message per friend's group. `group_send_many`
-reads every group's members with one pipeline per Redis shard and writes every message with
-one script call per shard (in chunks), keeping the layer's storage format so the stock
-receive path and Channels' consumers are unchanged.
+finds the members of every group with one script call per Redis shard and writes every
+message with one script call per shard (in chunks), keeping the layer's storage format so
+the stock receive path and Channels' consumers are unchanged.
 
 Most groups of a large fan-out have no member: their users are offline. Beside the groups,
 each shard keeps an index of its occupied groups (a sorted set: group -> when a worker last
-confirmed a member), so `group_send_many` asks one command per shard which of the groups
-are occupied and reads the members of those only. Adding a member marks its group; removing
-the last live member unmarks it, in one script, so two workers changing one group at once
-cannot leave it unmarked while it has a member; a mark nobody refreshes (its worker died)
-stops counting after `presence_expiry`. `realtime.presence` reads the same index.
+confirmed a member), and the script reads the members of occupied groups only, so a push to
+10,000 offline users costs Redis ten ZMSCOREs. Adding a member marks its group;
+removing the last live member unmarks it, in one script, so two workers changing one group
+at once cannot leave it unmarked while it has a member; a mark nobody refreshes (its worker
+died) stops counting after `presence_expiry`. `realtime.presence` reads the same index.
+The scripts name group keys from their arguments, which a standalone Redis allows (Redis
+Cluster would not; channels-redis shards on the client side instead).
 
 The connections have no read timeout, so the blocking receive can wait on an idle server;
 every other call is bounded here by `command_timeout`, so a Redis that hangs (rather than
