@@ -6,6 +6,7 @@ and Redis; every figure has a baseline measured in the same run:
 - a post to 1,000 friends, all connected (their sockets split over both workers), against
   the same post by an author whose 1,000 friends have realtime off (rows stored, no push),
   the two posted in turns; and when each post's last frame arrived after its response;
+- a direct message to a connected friend against one to a friend with realtime off;
 - a post to 10,000 friends of whom none is connected, against 10,000 with realtime off;
   and, in this process, the Redis work of a push to 10,000 offline users (the presence
   check) against reading the 10,000 groups' members, which the push did before presence;
@@ -57,6 +58,7 @@ CONNECTED = 1_000
 OFFLINE = 10_000
 ROUNDS_CONNECTED = 15
 ROUNDS_OFFLINE = 7
+ROUNDS_MESSAGES = 30
 WARMUP_ROUNDS = 2
 STORM = 1_000
 POOL_MAX_SIZE = 8
@@ -78,6 +80,9 @@ class _Authors:
     offline_off: Account  # 10,000 friends, realtime off
     # The connected author's friends, who also storm.
     friends: list[Account] = field(default_factory=list)
+    # A connected friend of `connected`, and a friend of `connected_off` with realtime off.
+    dm_to: int = 0
+    dm_to_off: int = 0
 
 
 # --- Seed data ---------------------------------------------------------------------------
@@ -99,10 +104,15 @@ def _seed() -> _Authors:
         if seeded.get(author_id) != len(friend_ids):
             seed_friendships(user_id=author_id, friend_ids=friend_ids)
     NotificationPreference.objects.bulk_create(
-        [NotificationPreference(user_id=user_id, new_post_realtime=False) for user_id in off],
+        [
+            NotificationPreference(
+                user_id=user_id, new_post_realtime=False, new_message_realtime=False
+            )
+            for user_id in off
+        ],
         update_conflicts=True,
         unique_fields=["user"],
-        update_fields=["new_post_realtime"],
+        update_fields=["new_post_realtime", "new_message_realtime"],
     )
     keys = _seed_tokens([*authors, *on[:CONNECTED]])
     with connection.cursor() as cursor:
@@ -110,7 +120,13 @@ def _seed() -> _Authors:
         cursor.execute("DELETE FROM posts_post WHERE author_id = ANY(%s)", [authors])
     connected, connected_off, offline, offline_off = [(a, keys[a]) for a in authors]
     return _Authors(
-        connected, connected_off, offline, offline_off, [(f, keys[f]) for f in on[:CONNECTED]]
+        connected,
+        connected_off,
+        offline,
+        offline_off,
+        [(f, keys[f]) for f in on[:CONNECTED]],
+        dm_to=on[0],
+        dm_to_off=off[0],
     )
 
 
@@ -123,6 +139,7 @@ def _worker_env(*, pooled: bool, run_id: str) -> dict[str, str]:
         "DATABASE_POOL_MAX_SIZE": str(POOL_MAX_SIZE),
         "DATABASE_CONN_MAX_AGE": "0",
         "RIPPLE_THROTTLE_POSTS": "100000/min",
+        "RIPPLE_THROTTLE_MESSAGES": "100000/min",
         "DJANGO_SETTINGS_MODULE": "project.settings.prod",
         "DJANGO_SECRET_KEY": "bench-only-not-secret",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -178,6 +195,24 @@ def _post_rounds(
             result.missing_frames += expected - len(arrivals)
             if arrivals:
                 result.last_frame_ms.append((max(arrivals) - returned_at) * 1000)
+    return result
+
+
+def _dm_rounds(workers: list[Worker], authors: _Authors, *, rounds: int) -> _Posts:
+    """A direct message to a connected friend, then one to a friend with realtime off."""
+    result = _Posts()
+    for index in range(WARMUP_ROUNDS + rounds):
+        took = []
+        for sender, to in (
+            (authors.connected, authors.dm_to),
+            (authors.connected_off, authors.dm_to_off),
+        ):
+            started = time.perf_counter()
+            _http(workers[0], "POST", "/api/messages/", sender[1], {"to": to, "text": "b"})
+            took.append((time.perf_counter() - started) * 1000)
+        if index >= WARMUP_ROUNDS:
+            result.pushed_ms.append(took[0])
+            result.off_ms.append(took[1])
     return result
 
 
@@ -344,6 +379,7 @@ def _run_storm(workers: list[Worker], authors: _Authors, *, pooled: bool) -> _St
 class _Measured:
     connected: _Posts
     offline: _Posts
+    messages: _Posts
     storms: list[_StormResult]
 
 
@@ -361,6 +397,7 @@ def _measure(authors: _Authors, run_id: str) -> _Measured:
                     rounds=ROUNDS_CONNECTED,
                     expected=CONNECTED,
                 )
+                messages = _dm_rounds(pool.workers, authors, rounds=ROUNDS_MESSAGES)
             offline = _post_rounds(
                 pool.workers,
                 None,
@@ -379,7 +416,7 @@ def _measure(authors: _Authors, run_id: str) -> _Measured:
             baseline = _run_storm(pool.workers, authors, pooled=False)
     finally:
         _delete_layer_keys(env["CHANNEL_LAYER_PREFIX"])
-    return _Measured(connected, offline, [storm, baseline])
+    return _Measured(connected, offline, messages, [storm, baseline])
 
 
 def _p50(values: list[float]) -> float:
@@ -392,7 +429,7 @@ def _met(ok: bool) -> str:
 
 def _posts_table(measured: _Measured, redis_ms: tuple[float, float]) -> Table:
     table = Table(
-        "POST /api/posts/ on 2 workers: pushed vs realtime off, same run (ms)",
+        "POST on 2 workers: pushed vs realtime off, same run (ms)",
         ["post", "rounds", "p50 pushed", "p50 realtime off", "ratio", "target"],
     )
     connected, offline = measured.connected, measured.offline
@@ -411,6 +448,16 @@ def _posts_table(measured: _Measured, redis_ms: tuple[float, float]) -> Table:
         len(offline.pushed_ms),
         _p50(offline.pushed_ms),
         _p50(offline.off_ms),
+        f"{ratio:.2f}x",
+        "",
+    )
+    messages = measured.messages
+    ratio = _p50(messages.pushed_ms) / _p50(messages.off_ms)
+    table.add(
+        "direct message, recipient connected",
+        len(messages.pushed_ms),
+        _p50(messages.pushed_ms),
+        _p50(messages.off_ms),
         f"{ratio:.2f}x",
         "",
     )
