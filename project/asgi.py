@@ -15,7 +15,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from apps.accounts.ws_auth import WebSocketAuthStack  # noqa: E402
-from apps.notifications.realtime.push import serve_from_loop  # noqa: E402
+from apps.notifications.realtime.push import after_response, serve_from_loop  # noqa: E402
 from project.routing import websocket_urlpatterns  # noqa: E402
 
 # A worker holding thousands of sockets tracks about a million objects; the default
@@ -34,6 +34,10 @@ router = ProtocolTypeRouter(
 
 
 async def application(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
-    # Pushes made by a request are sent on this loop while the response goes out.
+    # Pushes made by a request are sent on this loop once its response has gone out.
     serve_from_loop(asyncio.get_running_loop())
-    await router(scope, receive, send)
+    if scope["type"] != "http":
+        await router(scope, receive, send)
+        return
+    async with after_response():
+        await router(scope, receive, send)

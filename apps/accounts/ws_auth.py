@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from asgiref.typing import ASGIReceiveCallable, ASGISendCallable
 from channels.auth import AuthMiddlewareStack
-from channels.db import database_sync_to_async
 from channels.security.websocket import AllowedHostsOriginValidator, WebsocketDenier
 from rest_framework.authtoken.models import Token
+
+from apps.common.dbthreads import database_reader
 
 from .models import User
 
@@ -30,14 +31,18 @@ def _token_key(scope: "_ChannelScope") -> str | None:
     return None
 
 
-@database_sync_to_async
+# One fixed statement: compiling the equivalent queryset cost more CPU than running it, and
+# a reconnect storm runs a thousand at once.
+_USER_FOR_TOKEN = (
+    f"SELECT u.* FROM {User._meta.db_table} u "
+    f"JOIN {Token._meta.db_table} t ON t.user_id = u.id WHERE t.key = %s"
+)
+
+
+@database_reader
 def _user_for_token(key: str) -> User | None:
-    token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None:
-        return None
-    # DRF's Token points at AUTH_USER_MODEL, which its stubs cannot know is this User.
-    user: User = token.user
-    if not user.is_active or user.is_suspended:
+    user = next(iter(User.objects.raw(_USER_FOR_TOKEN, [key])), None)
+    if user is None or not user.is_active or user.is_suspended:
         return None
     return user
 

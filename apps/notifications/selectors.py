@@ -1,12 +1,16 @@
 """Reads over notifications: latest id, the delivery stream, the inbox."""
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import CharField, Count, F, Max, Q, QuerySet, Value
 from django.db.models.functions import Cast, Coalesce, Concat
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from apps.accounts.models import User
 from apps.common.exceptions import NotFoundError
@@ -14,7 +18,7 @@ from apps.friends.models import Friendship
 
 from .filters import NotificationFilter
 from .models import InboxMarker, MutedUser, Notification, NotificationPreference
-from .serializers import frame_for
+from .serializers import notification_frame
 
 
 def notification_latest_id(*, user_id: int) -> int:
@@ -47,24 +51,83 @@ def notification_latest_ids(*, user_ids: Iterable[int]) -> dict[int, int]:
         return {user_id: latest for user_id, latest in cursor.fetchall() if latest}
 
 
-def notification_stream_after(
-    *, user_id: int, after_id: int, limit: int
-) -> list[tuple[int, dict[str, Any] | None]]:
+StreamRow = tuple[int, dict[str, Any] | None]
+
+
+def notification_stream_after(*, user_id: int, after_id: int, limit: int) -> list[StreamRow]:
     """The user's notifications with id greater than `after_id`, oldest first.
 
     Each is `(id, frame)`, the frame None for rows the user chose not to have pushed: the
     caller still moves its cursor past them.
     """
-    rows = (
-        Notification.objects.filter(recipient_id=user_id, id__gt=after_id)
-        .select_related("actor")
-        .order_by("id")
+    return _stream_rows(_STREAM_SQL.format(floor="%s"), [user_id, after_id + 1, limit])
+
+
+def notification_stream_from(
+    *, user_id: int, after_id: int, limit: int
+) -> tuple[int | None, list[StreamRow]]:
+    """`notification_stream_after`, and the newest id when nothing is newer than `after_id`
+    (0 when the user has none): where a replay starts, in one statement.
+
+    The rows are those from the newest id if it is not above `after_id`, else from
+    `after_id + 1`: the rows after `after_id` when there are any, else the newest row alone.
+    """
+    floor = (
+        f"COALESCE((SELECT CASE WHEN newest.id <= %s THEN newest.id END FROM "
+        f"(SELECT id FROM {_NOTIFICATIONS} WHERE recipient_id = %s ORDER BY id DESC LIMIT 1) "
+        f"newest), %s)"
     )
-    fields = (
-        *("id", "type", "created_at", "read_at", "data", "pushed", "group_key", "group_count"),
-        *("actor__id", "actor__username"),
-    )
-    return [(row.pk, frame_for(row) if row.pushed else None) for row in rows.only(*fields)[:limit]]
+    params = [user_id, after_id, user_id, after_id + 1, limit]
+    rows = _stream_rows(_STREAM_SQL.format(floor=floor), params)
+    if not rows:
+        return 0, []
+    if rows[0][0] <= after_id:
+        return rows[0][0], []
+    return None, rows
+
+
+_NOTIFICATIONS = Notification._meta.db_table
+# Raw SQL: a handshake runs this once or twice, and compiling the equivalent queryset cost
+# more CPU than running it. The frames are those of `frame_for`.
+_STREAM_SQL = (
+    f"SELECT n.id, n.type, n.created_at, n.read_at, n.data, n.pushed, n.group_key, "
+    f"n.group_count, a.id, a.username FROM {_NOTIFICATIONS} n "
+    f"JOIN {User._meta.db_table} a ON a.id = n.actor_id "
+    f"WHERE n.recipient_id = %s AND n.id >= {{floor}} ORDER BY n.id LIMIT %s"
+)
+
+
+def _stream_rows(sql: str, params: list[int]) -> list[StreamRow]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [
+        (
+            row[0],
+            notification_frame(
+                notification_id=row[0],
+                type=row[1],
+                actor={"id": row[8], "username": row[9]},
+                created_at=_as_datetime(row[2]),
+                data=json.loads(row[4]) if isinstance(row[4], str | bytes) else row[4],
+                read_at=None if row[3] is None else _as_datetime(row[3]),
+                group_key=row[6],
+                group_count=row[7],
+            )
+            if row[5]
+            else None,
+        )
+        for row in rows
+    ]
+
+
+def _as_datetime(value: datetime | str) -> datetime:
+    """SQLite returns datetimes as text, naive UTC as Django stores them."""
+    if isinstance(value, str):
+        parsed = parse_datetime(value)
+        assert parsed is not None, value
+        return parsed.replace(tzinfo=UTC) if timezone.is_naive(parsed) else parsed
+    return value
 
 
 def notification_latest_ids_for_friends_of(*, user_id: int) -> dict[int, int]:

@@ -86,6 +86,11 @@ DATABASES = {
     "default": database_settings(env("DATABASE_URL", "") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Threads per worker process that run the WebSocket tier's queries (handshakes, replays,
+# reconcile ticks) side by side when connections are pooled (apps/common/dbthreads.py).
+# Each holds at most one pooled connection while it runs a query; keep it below
+# DATABASE_POOL_MAX_SIZE so that HTTP requests still find one.
+DATABASE_ASYNC_THREADS = env_int("DATABASE_ASYNC_THREADS", 4)
 
 # --- Auth ---
 AUTH_USER_MODEL = "accounts.User"
@@ -119,6 +124,7 @@ CHANNEL_LAYER_CAPACITY = env_int("CHANNEL_LAYER_CAPACITY", 100_000)
 CHANNEL_LAYER_MAX_CONNECTIONS = env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 1000)
 CHANNEL_LAYER_GROUP_EXPIRY = env_int("CHANNEL_LAYER_GROUP_EXPIRY", 300)
 CHANNEL_LAYER_COMMAND_TIMEOUT = float(env("CHANNEL_LAYER_COMMAND_TIMEOUT", "0.5"))
+CHANNEL_LAYER_PRESENCE_EXPIRY = float(env("CHANNEL_LAYER_PRESENCE_EXPIRY", "60"))
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -148,6 +154,10 @@ if REDIS_URL:
                 "group_expiry": CHANNEL_LAYER_GROUP_EXPIRY,
                 # Every call but the blocking receive gives up after this (a hung Redis).
                 "command_timeout": CHANNEL_LAYER_COMMAND_TIMEOUT,
+                # A user stays "online" this long after the last refresh by a worker that
+                # holds a socket of theirs; a dead worker's users drop out after it
+                # (realtime/presence.py).
+                "presence_expiry": CHANNEL_LAYER_PRESENCE_EXPIRY,
                 "prefix": env("CHANNEL_LAYER_PREFIX", "ripple"),
             },
         }

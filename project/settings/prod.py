@@ -16,6 +16,7 @@ from .base import (
     CHANNEL_LAYER_COMMAND_TIMEOUT,
     CHANNEL_LAYER_GROUP_EXPIRY,
     CHANNEL_LAYER_MAX_CONNECTIONS,
+    CHANNEL_LAYER_PRESENCE_EXPIRY,
     LOGGING,
     REDIS_URL,
     SECRET_KEY,
@@ -93,6 +94,10 @@ if REDIS_SENTINELS:
                 "group_expiry": CHANNEL_LAYER_GROUP_EXPIRY,
                 # Every call but the blocking receive gives up after this (a hung Redis).
                 "command_timeout": CHANNEL_LAYER_COMMAND_TIMEOUT,
+                # A user stays "online" this long after the last refresh by a worker that
+                # holds a socket of theirs; a dead worker's users drop out after it
+                # (realtime/presence.py).
+                "presence_expiry": CHANNEL_LAYER_PRESENCE_EXPIRY,
                 "prefix": env("CHANNEL_LAYER_PREFIX", "ripple"),
             },
         }

@@ -111,7 +111,6 @@ class NotificationConsumer(AsyncWebsocketConsumer):
             await self._refuse(ERROR_AFTER, CLOSE_BAD_REQUEST)
             return
         self.cursor = DeliveryCursor(user_id=self.user_id, send=self._send_json)
-        await self.cursor.start(after=after)
         if not await local_memberships().join(user_group(self.user_id), self.channel_name):
             # Redis is down or hung: serve from the database until the reconciler re-adds it.
             local_reconciler().memberships_lost()
@@ -120,9 +119,11 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         local_reconciler().ensure_running()
         metrics.gauge_add("websocket_connections", 1)
         logger.info("websocket connected", extra={"event": "ws.connect", "user_id": self.user_id})
-        # Anything committed between reading the start point and joining the group is in
-        # the database, so replaying after joining leaves no gap at the seam.
-        await self.cursor.replay(announce=after is not None)
+        # The start point is read after joining: a row committed later is pushed to the
+        # group, which now includes this socket, and one committed earlier is in the read.
+        # Pushes received meanwhile wait until connect returns (Channels dispatches one
+        # event at a time), and the cursor drops what the read already covered.
+        await self.cursor.open(after=after)
 
     async def __call__(
         self, scope: "_ChannelScope", receive: ASGIReceiveCallable, send: ASGISendCallable

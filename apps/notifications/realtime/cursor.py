@@ -4,23 +4,32 @@
 sent only if it is newer; if its `prev_id` shows that an earlier push was missed, the gap
 is read from the database first, so the client never sees a hole or a duplicate. Live
 events, client syncs and the reconciler all move `last_id`, one at a time.
+
+Opening costs one query unless the client missed more than a chunk: the start point and
+the first chunk of the replay are read together (`notification_stream_from`).
 """
 
 import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from channels.db import database_sync_to_async
+from apps.common.dbthreads import database_reader
 
-from ..selectors import notification_latest_id, notification_stream_after
+from ..selectors import (
+    StreamRow,
+    notification_latest_id,
+    notification_stream_after,
+    notification_stream_from,
+)
 from .events import NotificationFrame
 
 REPLAY_CHUNK = 500
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
-_stream_after = database_sync_to_async(notification_stream_after)
-_latest_id = database_sync_to_async(notification_latest_id)
+_stream_after = database_reader(notification_stream_after)
+_stream_from = database_reader(notification_stream_from)
+_latest_id = database_reader(notification_latest_id)
 
 
 class DeliveryCursor:
@@ -31,16 +40,17 @@ class DeliveryCursor:
         self._lock = asyncio.Lock()
         self._clamped = False
 
-    async def start(self, *, after: int | None) -> None:
-        """Set the starting point: `after`, or the newest stored id when the client has none.
+    async def open(self, *, after: int | None) -> None:
+        """Set the starting point and send what the client missed.
 
-        A client cannot hold an id beyond the newest one unless it came from elsewhere (a
-        database restored from a backup, a crafted URL). Trusting it would drop every live
-        frame until the ids caught up, so it is clamped and `synced` says so.
+        Without `after` the client has nothing yet and starts at the newest stored id. With
+        it, everything stored beyond `after` is sent, then `synced`.
         """
-        newest = await _latest_id(user_id=self.user_id)
-        self._clamped = after is not None and after > newest
-        self.last_id = newest if after is None else min(after, newest)
+        async with self._lock:
+            if after is None:
+                self.last_id = await _latest_id(user_id=self.user_id)
+                return
+            await self._replay_from(after)
 
     async def replay(self, *, announce: bool) -> None:
         """Send everything stored beyond `last_id`, then `synced` if `announce`."""
@@ -50,8 +60,7 @@ class DeliveryCursor:
     async def sync(self, *, after: int) -> None:
         """The client's `sync` frame: start again from `after` and replay."""
         async with self._lock:
-            await self.start(after=after)
-            await self._replay(announce=True)
+            await self._replay_from(after)
 
     async def live(self, frame: NotificationFrame, *, prev_id: int | None) -> None:
         async with self._lock:
@@ -63,17 +72,27 @@ class DeliveryCursor:
             await self._send(frame)
             self.last_id = frame["id"]
 
-    async def _replay(self, *, announce: bool) -> None:
+    async def _replay_from(self, after: int) -> None:
+        """A client cannot hold an id beyond the newest one unless it came from elsewhere (a
+        database restored from a backup, a crafted URL). Trusting it would drop every live
+        frame until the ids caught up, so it is clamped and `synced` says so."""
+        newest, rows = await _stream_from(user_id=self.user_id, after_id=after, limit=REPLAY_CHUNK)
+        self._clamped = newest is not None and after > newest
+        self.last_id = after if newest is None else newest
+        await self._replay(announce=True, first=rows)
+
+    async def _replay(self, *, announce: bool, first: list[StreamRow] | None = None) -> None:
+        if first is None:
+            first = await self._next_chunk()
+        rows = first
         while True:
-            rows = await _stream_after(
-                user_id=self.user_id, after_id=self.last_id, limit=REPLAY_CHUNK
-            )
             for notification_id, frame in rows:
                 if frame is not None:
                     await self._send(frame)
                 self.last_id = notification_id
             if len(rows) < REPLAY_CHUNK:
                 break
+            rows = await self._next_chunk()
         if announce:
             synced: dict[str, Any] = {"type": "synced", "last_id": self.last_id}
             if self._clamped:
@@ -81,3 +100,6 @@ class DeliveryCursor:
                 synced["clamped"] = True
                 self._clamped = False
             await self._send(synced)
+
+    async def _next_chunk(self) -> list[StreamRow]:
+        return await _stream_after(user_id=self.user_id, after_id=self.last_id, limit=REPLAY_CHUNK)

@@ -2,9 +2,19 @@
 
 `RedisChannelLayer.group_send` costs several round trips per group, about 1,900 groups a
 second; a post to 10,000 friends needs one message per friend's group. `group_send_many`
-reads every group's members with one pipeline per Redis shard and writes every message with
-one script call per shard (in chunks), keeping the layer's storage format so the stock
-receive path and Channels' consumers are unchanged.
+finds the members of every group with one script call per Redis shard and writes every
+message with one script call per shard (in chunks), keeping the layer's storage format so
+the stock receive path and Channels' consumers are unchanged.
+
+Most groups of a large fan-out have no member: their users are offline. Beside the groups,
+each shard keeps an index of its occupied groups (a sorted set: group -> when a worker last
+confirmed a member), and the script reads the members of occupied groups only, so a push to
+10,000 offline users costs Redis ten ZMSCOREs. Adding a member marks its group;
+removing the last live member unmarks it, in one script, so two workers changing one group
+at once cannot leave it unmarked while it has a member; a mark nobody refreshes (its worker
+died) stops counting after `presence_expiry`. `realtime.presence` reads the same index.
+The scripts name group keys from their arguments, which a standalone Redis allows (Redis
+Cluster would not; channels-redis shards on the client side instead).
 
 The connections have no read timeout, so the blocking receive can wait on an idle server;
 every other call is bounded here by `command_timeout`, so a Redis that hangs (rather than
@@ -13,6 +23,8 @@ refusing) costs a handshake or a reconcile tick a fraction of a second, not the 
 
 import asyncio
 import logging
+import math
+import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -57,6 +69,50 @@ end
 return dropped
 """
 
+# Removes a member; unmarks the group when no live member is left (KEYS: group, index;
+# ARGV: channel, oldest live member score, group name). One script, so a member another
+# worker adds meanwhile is either counted here or marks the group again after.
+_LEAVE_LUA = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+if redis.call('ZCOUNT', KEYS[1], ARGV[2], '+inf') == 0 then
+    redis.call('ZREM', KEYS[2], ARGV[3])
+end
+"""
+
+# Which of the groups named in ARGV[4] (newline-separated) are occupied: one line per
+# occupied group, or with ARGV[5] = 1 one "group<TAB>member" line per live member, joined
+# into one string (one bulk reply parses far faster than thousands of elements). KEYS[1]:
+# the index. ARGV[1]: the oldest live mark; ARGV[2]: the oldest live member; ARGV[3]: the
+# group key prefix. Scores are read by ZMSCORE in chunks (Lua's unpack has a stack limit).
+_OCCUPIED_LUA = """
+local names = {}
+for name in string.gmatch(ARGV[4], '[^\\n]+') do names[#names + 1] = name end
+local oldest = tonumber(ARGV[1])
+local lines = {}
+for start = 1, #names, 1000 do
+    local chunk = {unpack(names, start, math.min(start + 999, #names))}
+    local scores = redis.call('ZMSCORE', KEYS[1], unpack(chunk))
+    for i = 1, #chunk do
+        local score = scores[i]
+        if score and tonumber(score) >= oldest then
+            if ARGV[5] == '1' then
+                local key = ARGV[3] .. chunk[i]
+                for _, member in ipairs(redis.call('ZRANGEBYSCORE', key, ARGV[2], '+inf')) do
+                    lines[#lines + 1] = chunk[i] .. '\\t' .. member
+                end
+            else
+                lines[#lines + 1] = chunk[i]
+            end
+        end
+    end
+end
+return table.concat(lines, '\\n')
+"""
+
+# Valid group names (Channels allows letters, digits, "-", "_" and ".", under 100
+# characters), joined on newlines: checked with one regex rather than one per group.
+_GROUP_NAMES = re.compile(r"[a-zA-Z\d\-_.]{1,99}(?:\n[a-zA-Z\d\-_.]{1,99})*")
+
 # Messages per script call: large enough to amortise the round trip, small enough to keep
 # Redis responsive to other clients while it runs.
 _CHUNK = 2000
@@ -69,6 +125,8 @@ class RealtimeLayer(Protocol):
     """What realtime delivery needs of a channel layer beyond Channels' own interface."""
 
     group_expiry: int
+    # Seconds an occupied-group mark counts without being refreshed (touch_groups).
+    presence_expiry: float
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None: ...
 
@@ -84,10 +142,17 @@ class RealtimeLayer(Protocol):
 
     async def server_ids(self) -> list[str]: ...
 
+    async def occupied_groups(self, groups: Iterable[str]) -> set[str]: ...
+
+    async def touch_groups(self, groups: Iterable[str]) -> None: ...
+
 
 class RippleInMemoryChannelLayer(InMemoryChannelLayer):
     """Channels' in-memory layer (one process: a first run, the unit tests) with the same
     bulk interface as the Redis layer, so delivery code has one path."""
+
+    # Occupancy here is the group table itself, which never goes stale.
+    presence_expiry = math.inf
 
     async def group_send_many(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> int:
         for group, message in messages:
@@ -110,6 +175,12 @@ class RippleInMemoryChannelLayer(InMemoryChannelLayer):
         # The groups live and die with this process: they are never lost behind its back.
         return ["in-memory"]
 
+    async def occupied_groups(self, groups: Iterable[str]) -> set[str]:
+        return {group for group in groups if self.groups.get(group)}
+
+    async def touch_groups(self, groups: Iterable[str]) -> None:
+        return
+
 
 class RippleRedisChannelLayer(RedisChannelLayer):
     """channels-redis with bulk group sends and a receive that outlives Redis outages.
@@ -121,17 +192,28 @@ class RippleRedisChannelLayer(RedisChannelLayer):
 
     receive_retry_max_delay = 2.0
 
-    def __init__(self, *args: Any, command_timeout: float = 0.5, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        command_timeout: float = 0.5,
+        presence_expiry: float = 60,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.command_timeout = command_timeout
+        self.presence_expiry = presence_expiry
+
+    def _presence_key(self) -> str:
+        # A channel name cannot contain ":", so this never names a channel's key (as with
+        # channels-redis' "<prefix>:group:<name>").
+        return f"{self.prefix}:presence"
 
     async def group_add(self, group: str, channel: str) -> None:
-        async with asyncio.timeout(self.command_timeout):
-            await super().group_add(group, channel)
+        # Through the bulk path, which keeps the occupied-groups index.
+        await self.group_change_many(add=[(group, channel)])
 
     async def group_discard(self, group: str, channel: str) -> None:
-        async with asyncio.timeout(self.command_timeout):
-            await super().group_discard(group, channel)
+        await self.group_change_many(discard=[(group, channel)])
 
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         async with asyncio.timeout(self.command_timeout):
@@ -200,31 +282,102 @@ class RippleRedisChannelLayer(RedisChannelLayer):
         chunk_timeout: float | None = None,
     ) -> None:
         """Add and remove (group, channel) pairs in one pipeline per shard and chunk, adds
-        first. Each chunk is bounded by `chunk_timeout` (default `command_timeout`); raises if any
-        chunk fails."""
+        first, keeping the occupied-groups index. Each chunk is bounded by `chunk_timeout`
+        (default `command_timeout`); raises if any chunk fails."""
         by_shard: dict[int, list[tuple[bool, str, str]]] = defaultdict(list)
         for group, channel in add:
             by_shard[self.consistent_hash(group)].append((True, group, channel))
         for group, channel in discard:
             by_shard[self.consistent_hash(group)].append((False, group, channel))
         now = time.time()
+        index = self._presence_key()
         for shard, changes in by_shard.items():
             for start in range(0, len(changes), _CHUNK):
                 pipe = self.connection(shard).pipeline(transaction=False)
+                occupied: dict[str, float] = {}
                 for adding, group, channel in changes[start : start + _CHUNK]:
                     key = self._group_key(group)
                     if adding:
                         pipe.zadd(key, {channel: now})
                         pipe.expire(key, self.group_expiry)
+                        occupied[group] = now
                     else:
-                        pipe.zrem(key, channel)
+                        pipe.eval(
+                            _LEAVE_LUA, 2, key, index, channel, now - self.group_expiry, group
+                        )
+                if occupied:
+                    # After the members: a reader that sees the mark finds the member.
+                    self._mark_occupied(pipe, occupied, now)
                 async with asyncio.timeout(chunk_timeout or self.command_timeout):
                     await pipe.execute()
 
+    def _mark_occupied(self, pipe: Any, groups: dict[str, float], now: float) -> None:
+        index = self._presence_key()
+        pipe.zadd(index, groups)
+        # Marks nobody refreshed are dead weight; the whole index goes with its last worker.
+        pipe.zremrangebyscore(index, "-inf", now - self.presence_expiry)
+        pipe.expire(index, math.ceil(self.presence_expiry))
+
+    async def touch_groups(self, groups: Iterable[str]) -> None:
+        """Mark these groups occupied now: each worker does so for the groups of its open
+        connections more often than `presence_expiry`, so the marks of a dead worker lapse."""
+        by_shard: dict[int, dict[str, float]] = defaultdict(dict)
+        now = time.time()
+        for group in groups:
+            by_shard[self.consistent_hash(group)][group] = now
+        async with asyncio.timeout(self.command_timeout):
+            for shard, marks in by_shard.items():
+                pipe = self.connection(shard).pipeline(transaction=False)
+                self._mark_occupied(pipe, marks, now)
+                await pipe.execute()
+
+    async def occupied_groups(self, groups: Iterable[str]) -> set[str]:
+        """Which of these groups some worker holds a member of, one script call per shard;
+        bounded by `command_timeout`."""
+        async with asyncio.timeout(self.command_timeout):
+            return set(await self._occupied_members(list(dict.fromkeys(groups)), members=False))
+
+    async def _occupied_members(self, groups: list[str], *, members: bool) -> dict[str, list[str]]:
+        """The occupied groups among `groups`, with their live members if `members`.
+
+        The names travel as one newline-separated argument and only occupied groups come
+        back: a push to 10,000 offline users packs one argument and parses an empty reply.
+        """
+        by_shard: dict[int, list[str]] = defaultdict(list)
+        for group in groups:
+            by_shard[self.consistent_hash(group)].append(group)
+        now = time.time()
+        found: dict[str, list[str]] = {}
+        for shard, names in by_shard.items():
+            joined = "\n".join(names)
+            # The names are joined on newlines, which a valid group name cannot contain.
+            assert _GROUP_NAMES.fullmatch(joined), "Group name not valid"
+            reply = await self.connection(shard).eval(
+                _OCCUPIED_LUA,
+                1,
+                self._presence_key(),
+                now - self.presence_expiry,
+                now - self.group_expiry,
+                f"{self.prefix}:group:",
+                joined,
+                1 if members else 0,
+            )
+            for line in reply.decode().split("\n") if reply else ():
+                name, _, channel = line.partition("\t")
+                channels = found.setdefault(name, [])
+                if channel:
+                    channels.append(channel)
+        return found
+
     async def group_send_many(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> int:
         """Send each `(group, message)`; returns the deliveries dropped as over capacity."""
-        members = await self._group_members(messages)
-        per_key = self._payloads_by_channel_key(messages, members)
+        # Only occupied groups have members: a user nobody has a socket for costs nothing.
+        members = await self._occupied_members(
+            list(dict.fromkeys(group for group, _ in messages)), members=True
+        )
+        per_key = self._payloads_by_channel_key(
+            [(message, members[group]) for group, message in messages if group in members]
+        )
         dropped = 0
         by_shard: dict[int, list[str]] = defaultdict(list)
         for key in per_key:
@@ -236,28 +389,12 @@ class RippleRedisChannelLayer(RedisChannelLayer):
     def _key_name(self, key: str) -> str:
         return key[len(self.prefix) :]
 
-    async def _group_members(
-        self, messages: Sequence[tuple[str, dict[str, Any]]]
-    ) -> list[list[str]]:
-        members: list[list[str]] = [[] for _ in messages]
-        by_shard: dict[int, list[int]] = defaultdict(list)
-        for index, (group, _) in enumerate(messages):
-            assert self.require_valid_group_name(group), "Group name not valid"
-            by_shard[self.consistent_hash(group)].append(index)
-        oldest = int(time.time()) - self.group_expiry
-        for shard, indexes in by_shard.items():
-            pipe = self.connection(shard).pipeline(transaction=False)
-            for index in indexes:
-                pipe.zrangebyscore(self._group_key(messages[index][0]), oldest, "+inf")
-            for index, names in zip(indexes, await pipe.execute(), strict=True):
-                members[index] = [name.decode("utf8") for name in names]
-        return members
-
     def _payloads_by_channel_key(
-        self, messages: Sequence[tuple[str, dict[str, Any]]], members: list[list[str]]
+        self, deliveries: list[tuple[dict[str, Any], list[str]]]
     ) -> dict[str, list[bytes]]:
+        """(message, its group's channels) -> serialized payloads per channel key."""
         per_key: dict[str, list[bytes]] = defaultdict(list)
-        for (_, message), channels in zip(messages, members, strict=True):
+        for message, channels in deliveries:
             # Channels of one worker process share a Redis key; one copy per key carries
             # the list of its local channels, as the stock group_send does.
             local: dict[str, list[str]] = defaultdict(list)

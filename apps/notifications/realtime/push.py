@@ -3,15 +3,19 @@
 Pushes are at most once: the stored rows are the source of truth, and a connection that
 misses a push catches up from the database (`cursor`, `reconciler`). So a push is sent only
 once its rows are committed, never raises, and never holds an HTTP response: inside an ASGI
-worker the events are handed to the worker's event loop, which sends them in order while
-the response goes out. Elsewhere (a management command, a shell, the test process) the
-caller sends them itself and waits at most RIPPLE_PUSH_TIMEOUT_SECONDS.
+worker the events, or the callable that builds them, are handed to the worker's event loop
+once the response has gone out (`after_response`, entered by project.asgi for every HTTP
+request), and the loop builds them on a database thread and sends them in order.
+Elsewhere (a management command, a shell, the test process) the caller builds and sends
+them itself and waits at most RIPPLE_PUSH_TIMEOUT_SECONDS.
 """
 
 import asyncio
+import contextvars
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from functools import partial
 from typing import cast
 
@@ -19,6 +23,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
+
+from apps.common.dbthreads import database_reader
 
 from .. import metrics
 from .events import Push, user_group
@@ -50,26 +56,40 @@ class _Sender:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.queue: asyncio.Queue[Sequence[Push]] = asyncio.Queue(MAX_QUEUED_BATCHES)
+        self.queue: asyncio.Queue[Pushes] = asyncio.Queue(MAX_QUEUED_BATCHES)
         self.task: asyncio.Task[None] | None = None
 
-    def submit(self, batch: Sequence[Push]) -> None:
+    def submit(self, pushes: Pushes) -> None:
         """Thread-safe; returns at once."""
-        self.loop.call_soon_threadsafe(self._put, batch)
+        # An empty context: the caller's (a request's thread-sensitive context that is about
+        # to end, asgiref's marker of a busy sync thread) must not follow the sender.
+        self.loop.call_soon_threadsafe(self._put, pushes, context=contextvars.Context())
 
-    def _put(self, batch: Sequence[Push]) -> None:
+    def _put(self, pushes: Pushes) -> None:
         try:
-            self.queue.put_nowait(batch)
+            self.queue.put_nowait(pushes)
         except asyncio.QueueFull:
-            metrics.incr("notifications_push_failed", len(batch))
-            logger.warning("push of %d events dropped: the send queue is full", len(batch))
+            # A batch still to be built has no size yet; it counts as one.
+            size = 1 if callable(pushes) else len(pushes)
+            metrics.incr("notifications_push_failed", size)
+            logger.warning("push of %d events dropped: the send queue is full", size)
             return
         if self.task is None or self.task.done():
             self.task = self.loop.create_task(self._run())
 
     async def _run(self) -> None:
         while not self.queue.empty():
-            await send_now(self.queue.get_nowait())
+            pushes = self.queue.get_nowait()
+            if callable(pushes):
+                try:
+                    # A thread of its own: building may read the database (unread counts).
+                    pushes = await database_reader(pushes)()
+                except Exception:
+                    # The rows are committed; connections reconcile from the database.
+                    logger.exception("building a push failed")
+                    continue
+            if pushes:
+                await send_now(pushes)
 
     async def idle(self) -> None:
         while self.task is not None and not self.task.done():
@@ -78,6 +98,28 @@ class _Sender:
 
 _sender: _Sender | None = None
 _sender_lock = threading.Lock()
+
+# The pushes of the HTTP request being served, held until its response has been sent.
+_held: contextvars.ContextVar[list[Pushes] | None] = contextvars.ContextVar(
+    "ripple_held_pushes", default=None
+)
+
+
+@asynccontextmanager
+async def after_response() -> AsyncIterator[None]:
+    """Hold the pushes made inside until the block ends (project.asgi wraps each HTTP
+    request in it): building and sending them then never delays the response on the loop
+    they share, nor competes with it for the CPU."""
+    held: list[Pushes] = []
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+        sender = _sender
+        for pushes in held:
+            if sender is not None:
+                sender.submit(pushes)
 
 
 def serve_from_loop(loop: asyncio.AbstractEventLoop) -> None:
@@ -91,14 +133,17 @@ def serve_from_loop(loop: asyncio.AbstractEventLoop) -> None:
 
 
 def _deliver(pushes: Pushes) -> None:
-    batch = pushes() if callable(pushes) else pushes
-    if not batch:
-        return
     sender = _sender
     if sender is not None and sender.loop.is_running():
-        sender.submit(batch)
+        held = _held.get()
+        if held is not None:
+            held.append(pushes)
+        else:
+            sender.submit(pushes)
         return
-    async_to_sync(send_now)(batch)
+    batch = pushes() if callable(pushes) else pushes
+    if batch:
+        async_to_sync(send_now)(batch)
 
 
 async def send_now(batch: Sequence[Push]) -> None:

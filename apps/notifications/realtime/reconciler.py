@@ -7,8 +7,9 @@ connected to it. A connection that is still behind on the next tick (so the gap 
 push in flight) replays the gap from the database. That pass never waits on Redis.
 
 Beside it, and bounded, memberships are kept alive: re-added when a Redis server's run id
-changes (it restarted and forgot them) and at least three times per group expiry, and
-leaves that failed are retried. A lost push therefore reaches the client within about two
+changes (it restarted and forgot them) and at least three times per group expiry, their
+groups marked occupied (`realtime.presence`) three times per presence expiry, and leaves
+that failed are retried. A lost push therefore reaches the client within about two
 intervals of the row being committed, whether Redis is up, down or hung.
 """
 
@@ -17,9 +18,10 @@ import logging
 import time
 from typing import cast
 
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+
+from apps.common.dbthreads import database_reader
 
 from ..selectors import notification_latest_ids
 from .events import user_group
@@ -29,7 +31,7 @@ from .registry import Connection, Registry, local_registry, per_loop
 
 logger = logging.getLogger(__name__)
 
-_latest_ids = database_sync_to_async(notification_latest_ids)
+_latest_ids = database_reader(notification_latest_ids)
 
 
 class Reconciler:
@@ -39,6 +41,7 @@ class Reconciler:
         self._behind: dict[Connection, int] = {}
         self._server_ids: list[str] | None = None
         self._memberships_refreshed_at = 0.0
+        self._presence_refreshed_at = 0.0
         self._task: asyncio.Task[None] | None = None
         self._maintenance: asyncio.Task[None] | None = None
 
@@ -95,14 +98,18 @@ class Reconciler:
         self.memberships.retry_failed()
         try:
             server_ids = await layer.server_ids()
-            due = time.monotonic() - self._memberships_refreshed_at > layer.group_expiry / 3
+            started = time.monotonic()
+            due = started - self._memberships_refreshed_at > layer.group_expiry / 3
             if server_ids != self._server_ids or due:
-                started = time.monotonic()
                 await layer.group_change_many(
                     add=[(user_group(c.user_id), c.channel_name) for c in self.registry.connections]
                 )
                 self._server_ids = server_ids
-                self._memberships_refreshed_at = started
+                # Adding members marks their groups too.
+                self._memberships_refreshed_at = self._presence_refreshed_at = started
+            elif started - self._presence_refreshed_at > layer.presence_expiry / 3:
+                await layer.touch_groups({user_group(c.user_id) for c in self.registry.connections})
+                self._presence_refreshed_at = started
         except Exception as error:
             self._server_ids = None
             logger.warning(

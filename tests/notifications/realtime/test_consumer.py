@@ -323,3 +323,88 @@ async def test_open_connection_gauge_follows_connects_and_disconnects():
 
     assert opened == before + 1
     assert metrics.gauges()["websocket_connections"] == before
+
+
+class QueryLog(list):
+    """Every SQL statement run on any thread (the handshake's run on database threads)."""
+
+
+@pytest.fixture
+def query_log(monkeypatch) -> QueryLog:
+    from django.db.backends.utils import CursorWrapper
+
+    log = QueryLog()
+    execute = CursorWrapper._execute_with_wrappers  # type: ignore[attr-defined]
+
+    def logged(self, sql, *args, **kwargs):
+        log.append(sql)
+        return execute(self, sql, *args, **kwargs)
+
+    monkeypatch.setattr(CursorWrapper, "_execute_with_wrappers", logged)
+    return log
+
+
+@pytest.mark.parametrize("query", ["", "after=0"])
+async def test_a_token_handshake_costs_two_queries_token_and_start_point(query, query_log):
+    from project.asgi import application
+    from tests.factories import TokenFactory
+
+    token = await database_sync_to_async(TokenFactory.create)()
+    missed = [await create_notification(recipient=token.user) for _ in range(3)]
+    communicator = WebsocketCommunicator(
+        application,
+        f"/ws/notifications/?{query}",
+        headers=[(b"authorization", f"Token {token.key}".encode())],
+    )
+    query_log.clear()
+
+    connected, _ = await communicator.connect()
+    # Answered once connect() has returned, so after every query of the handshake.
+    await communicator.send_json_to({"type": "ping"})
+    frames = [await communicator.receive_json_from() for _ in range(5 if query else 1)]
+    queries = list(query_log)
+    await communicator.disconnect()
+
+    assert connected
+    assert len(queries) == 2, queries
+    replayed = [*(frame_for(n) for n in missed), {"type": "synced", "last_id": missed[-1].id}]
+    assert frames == [*(replayed if query else []), {"type": "pong"}]
+
+
+async def test_a_post_over_http_reaches_a_friends_socket_once_the_response_is_out():
+    from channels.testing import HttpCommunicator
+
+    from project.asgi import application
+    from tests.factories import TokenFactory, make_friends
+
+    author, friend = (
+        await database_sync_to_async(TokenFactory.create)(),
+        await database_sync_to_async(TokenFactory.create)(),
+    )
+    await database_sync_to_async(make_friends)(author.user, friend.user)
+    socket = WebsocketCommunicator(
+        application,
+        "/ws/notifications/",
+        headers=[(b"authorization", f"Token {friend.key}".encode())],
+    )
+    assert (await socket.connect())[0]
+    body = json.dumps({"content": "over http", "type": "thoughts"}).encode()
+    request = HttpCommunicator(
+        application,
+        "POST",
+        "/api/posts/",
+        body=body,
+        headers=[
+            (b"host", b"testserver"),
+            (b"authorization", f"Token {author.key}".encode()),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+    )
+
+    response = await request.get_response(timeout=10)
+    frame = await socket.receive_json_from(timeout=5)
+
+    assert response["status"] == 201
+    assert (frame["type"], frame["data"]["id"]) == ("new_post", json.loads(response["body"])["id"])
+    await socket.disconnect()

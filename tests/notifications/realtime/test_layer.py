@@ -8,6 +8,7 @@ import time
 import uuid
 
 import pytest
+import redis
 
 from apps.notifications.realtime.layer import RippleInMemoryChannelLayer, RippleRedisChannelLayer
 
@@ -115,6 +116,69 @@ async def test_members_older_than_the_group_expiry_receive_nothing():
         await layer.close_pools()
 
 
+async def test_occupied_groups_are_those_with_a_member(layer):
+    one, two = await layer.new_channel(), await layer.new_channel()
+    await layer.group_change_many(add=[("both", one), ("both", two), ("single", one)])
+
+    await layer.group_change_many(discard=[("both", one), ("single", one)])
+
+    assert await layer.occupied_groups(["both", "single", "never"]) == {"both"}
+
+
+async def test_a_group_whose_last_member_left_is_marked_again_by_a_new_member(layer):
+    channel, later = await layer.new_channel(), await layer.new_channel()
+    await layer.group_add("g", channel)
+    await layer.group_discard("g", channel)
+    emptied = await layer.occupied_groups(["g"])
+
+    await layer.group_change_many(add=[("g", later)])
+
+    assert emptied == set()
+    assert await layer.occupied_groups(["g"]) == {"g"}
+
+
+async def test_a_mark_nobody_refreshes_lapses_and_touch_groups_refreshes_it():
+    layer = make_layer(presence_expiry=1)
+    try:
+        channel = await layer.new_channel()
+        await layer.group_change_many(add=[("kept", channel), ("dead", channel)])
+        await asyncio.sleep(0.6)
+        await layer.touch_groups(["kept"])
+        await asyncio.sleep(0.6)
+
+        occupied = await layer.occupied_groups(["kept", "dead"])
+    finally:
+        await layer.flush()
+        await layer.close_pools()
+
+    assert occupied == {"kept"}
+
+
+async def test_group_send_many_reads_members_of_occupied_groups_only(private_redis):
+    layer = make_layer(private_redis.url)
+    stats = redis.Redis.from_url(private_redis.url)
+    try:
+        channel = await layer.new_channel()
+        await layer.group_change_many(add=[("online", channel)])
+        stats.config_resetstat()
+
+        await layer.group_send_many(
+            [(f"offline-{n}", {"type": "m"}) for n in range(999)]
+            + [("online", {"type": "m", "to": "online"})]
+        )
+        commands = stats.info("commandstats")
+
+        assert await layer.receive(channel) == {"type": "m", "to": "online"}
+    finally:
+        stats.close()
+        await layer.close_pools()
+
+    # One script call reads the index and the one occupied group's members.
+    assert commands["cmdstat_zmscore"]["calls"] == 1
+    assert commands["cmdstat_zrangebyscore"]["calls"] == 1
+    assert "cmdstat_zscore" not in commands
+
+
 async def test_server_ids_change_when_redis_restarts(private_redis):
     layer = make_layer(private_redis.url)
     before = await layer.server_ids()
@@ -142,6 +206,8 @@ async def test_every_call_but_receive_gives_up_on_a_hung_redis(private_redis):
         "group_send": lambda: layer.group_send("g", {"type": "m"}),
         "send": lambda: layer.send(channel, {"type": "m"}),
         "server_ids": layer.server_ids,
+        "occupied_groups": lambda: layer.occupied_groups(["g"]),
+        "touch_groups": lambda: layer.touch_groups(["g"]),
     }
     took = {}
     try:
@@ -190,6 +256,7 @@ async def test_in_memory_layer_offers_the_same_bulk_interface():
     assert dropped == 0
     assert await layer.receive(channel) == {"type": "m"}
     assert await layer.server_ids() == ["in-memory"]
+    assert await layer.occupied_groups(["g"]) == set()
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(0.2):
             await layer.receive(channel)

@@ -84,3 +84,106 @@ def test_in_a_worker_the_caller_returns_before_a_slow_layer_has_sent(monkeypatch
 
 async def _bind() -> None:
     serve_from_loop(asyncio.get_running_loop())
+
+
+def test_in_a_worker_the_events_are_built_off_the_callers_thread(monkeypatch, caplog):
+    layer = Layer()
+    monkeypatch.setattr(push_module, "get_channel_layer", lambda: layer)
+    built_on: list[threading.Thread] = []
+
+    def build():
+        built_on.append(threading.current_thread())
+        time.sleep(0.5)  # thousands of frames, or unread counts read from the database
+        return [(9, unread_count(count=1))]
+
+    def broken():
+        raise RuntimeError("frame bug")
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        asyncio.run_coroutine_threadsafe(_bind(), loop).result(5)
+
+        started = time.monotonic()
+        with caplog.at_level(logging.ERROR):
+            push_module._deliver(broken)
+            push_module._deliver(build)
+            returned_after = time.monotonic() - started
+            deadline = time.monotonic() + 5
+            while not layer.sent and time.monotonic() < deadline:
+                time.sleep(0.02)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+        monkeypatch.setattr(push_module, "_sender", None)
+
+    assert returned_after < 0.1
+    assert built_on
+    assert built_on[0] not in (threading.current_thread(), thread)
+    assert [group for group, _ in layer.sent] == ["notifications.user.9"]
+    assert [r.getMessage() for r in caplog.records if r.name == push_module.__name__] == [
+        "building a push failed"
+    ]
+
+
+def test_a_requests_pushes_wait_until_its_response_has_gone_out(monkeypatch):
+    layer = Layer()
+    monkeypatch.setattr(push_module, "get_channel_layer", lambda: layer)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    async def request() -> list:
+        async with push_module.after_response():
+            # The view's thread commits and its on-commit callback runs there.
+            await asyncio.to_thread(push_module._deliver, [(5, unread_count(count=1))])
+            await asyncio.sleep(0.2)
+            return list(layer.sent)
+
+    try:
+        asyncio.run_coroutine_threadsafe(_bind(), loop).result(5)
+        during = asyncio.run_coroutine_threadsafe(request(), loop).result(5)
+        deadline = time.monotonic() + 5
+        while not layer.sent and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+        monkeypatch.setattr(push_module, "_sender", None)
+
+    assert during == []
+    assert [group for group, _ in layer.sent] == ["notifications.user.5"]
+
+
+def test_events_built_for_a_caller_on_the_database_thread_are_sent(monkeypatch, caplog):
+    from channels.db import database_sync_to_async
+
+    layer = Layer()
+    monkeypatch.setattr(push_module, "get_channel_layer", lambda: layer)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    async def service_call() -> None:
+        # As a consumer or a test calls a service: on Channels' one database thread, whose
+        # context says that thread is busy until the call returns.
+        await database_sync_to_async(push_module._deliver)(lambda: [(6, unread_count(count=1))])
+
+    try:
+        asyncio.run_coroutine_threadsafe(_bind(), loop).result(5)
+        with caplog.at_level(logging.ERROR):
+            asyncio.run_coroutine_threadsafe(service_call(), loop).result(5)
+            deadline = time.monotonic() + 5
+            while not layer.sent and time.monotonic() < deadline:
+                time.sleep(0.02)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+        monkeypatch.setattr(push_module, "_sender", None)
+
+    assert [r.getMessage() for r in caplog.records if r.name == push_module.__name__] == []
+    assert [group for group, _ in layer.sent] == ["notifications.user.6"]

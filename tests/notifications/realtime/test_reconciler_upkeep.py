@@ -1,0 +1,77 @@
+"""The reconciler's Redis upkeep: memberships re-added, presence marks refreshed in time."""
+
+from dataclasses import dataclass
+
+import pytest
+
+from apps.notifications.realtime import reconciler as reconciler_module
+from apps.notifications.realtime.events import user_group
+from apps.notifications.realtime.memberships import Memberships
+from apps.notifications.realtime.reconciler import Reconciler
+from apps.notifications.realtime.registry import Registry
+
+
+@dataclass(eq=False)
+class FakeConnection:
+    user_id: int
+    channel_name: str
+    last_id: int = 0
+
+    async def catch_up(self) -> None:
+        return
+
+
+class RecordingLayer:
+    group_expiry = 300
+    presence_expiry = 60.0
+
+    def __init__(self) -> None:
+        self.added: list[list[tuple[str, str]]] = []
+        self.touched: list[set[str]] = []
+
+    async def server_ids(self) -> list[str]:
+        return ["run-1"]
+
+    async def group_change_many(self, *, add=(), discard=(), chunk_timeout=None) -> None:
+        self.added.append(list(add))
+
+    async def touch_groups(self, groups) -> None:
+        self.touched.append(set(groups))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def layer(monkeypatch) -> RecordingLayer:
+    layer = RecordingLayer()
+    monkeypatch.setattr(reconciler_module, "get_channel_layer", lambda: layer)
+    return layer
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr("apps.notifications.realtime.reconciler.time.monotonic", clock.monotonic)
+    return clock
+
+
+async def test_presence_marks_are_refreshed_three_times_per_expiry(layer, clock):
+    registry = Registry()
+    for user_id in (1, 2):
+        registry.register(FakeConnection(user_id=user_id, channel_name=f"c{user_id}"))
+    reconciler = Reconciler(registry, Memberships())
+
+    await reconciler.maintain()  # first pass: every membership added, which marks too
+    clock.now += 19
+    await reconciler.maintain()
+    clock.now += 2
+    await reconciler.maintain()
+
+    assert [set(added) for added in layer.added] == [{(user_group(1), "c1"), (user_group(2), "c2")}]
+    assert layer.touched == [{user_group(1), user_group(2)}]
