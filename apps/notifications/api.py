@@ -83,7 +83,8 @@ class NotificationListApi(APIView):
             OpenApiParameter(
                 "grouped",
                 OpenApiTypes.BOOL,
-                description="One entry per batch of rapid posts (NotificationGroup items).",
+                description="One entry per group (NotificationGroup items): a batch of rapid "
+                "posts, or the likes or the replies of one post.",
             ),
         ],
         responses={
@@ -120,7 +121,9 @@ class NotificationListApi(APIView):
             queryset=notification_group_list(user=request.user, filters=filters),
             request=request,
             view=self,
-            expand=lambda groups: notification_groups_expand(user=request.user, groups=groups),
+            expand=lambda groups: notification_groups_expand(
+                user=request.user, groups=groups, filters=filters
+            ),
         )
 
 

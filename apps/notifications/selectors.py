@@ -5,12 +5,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import CharField, Count, F, Max, Q, QuerySet, Value
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast, Coalesce, Concat
 
 from apps.accounts.models import User
 from apps.common.exceptions import NotFoundError
 from apps.friends.models import Friendship
+from apps.posts.models import Post
 
 from .filters import NotificationFilter
 from .models import MutedUser, Notification, NotificationPreference
@@ -140,56 +141,104 @@ def group_key_expression() -> Coalesce:
 def notification_group_list(
     *, user: User, filters: dict[str, Any] | None = None
 ) -> QuerySet[Notification, Mapping[str, Any]]:
-    """One row per group of the user's (filtered) notifications: key, latest id, counts.
+    """One row per group of the user's (filtered) notifications: its key and latest id.
 
-    Rows are dicts; `notification_groups_expand` adds the latest item and the ids.
+    A group's entry is its newest row, the one with no newer row of the same key, so the
+    page is read newest first from the index and stops after a page of entries: the cost
+    follows the page, not the size of the inbox. Rows are dicts;
+    `notification_groups_expand` adds the counts, the ids, the latest item and actors.
     """
+    rows = notification_list(user=user, filters=filters).select_related(None)
+    newer = rows.filter(group_key=OuterRef("group_key"), id__gt=OuterRef("id"))
     return (
-        notification_list(user=user, filters=filters)
-        .select_related(None)
-        .annotate(key=group_key_expression())
-        .values("key")
-        .annotate(
-            latest_id=Max("id"),
-            count=Count("id"),
-            unread_count=Count("id", filter=Q(read_at__isnull=True)),
-        )
+        rows.filter(Q(group_key__isnull=True) | ~Exists(newer))
+        .annotate(key=group_key_expression(), latest_id=F("id"))
+        .values("key", "latest_id")
         .order_by()
     )
 
 
+# How many of a group's most recent distinct actors its entry names.
+GROUP_ACTORS = 3
+
+
 def notification_groups_expand(
-    *, user: User, groups: Sequence[Mapping[str, Any]]
+    *, user: User, groups: Sequence[Mapping[str, Any]], filters: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
-    """Add each group's newest notification and its ids, in two queries for the whole page."""
-    keys = [group["key"] for group in groups]
+    """Add each group's counts, ids, newest notification and latest actors, in two queries
+    for the whole page (the members of its groups with their actors, the newest rows).
+
+    `filters` must be those the page was read with: a group is its filtered members.
+    """
+    keyed = [group["key"] for group in groups if not _standalone(group)]
+    alone = [group["latest_id"] for group in groups if _standalone(group)]
+    members = (
+        notification_list(user=user, filters=filters)
+        .select_related(None)
+        .filter(Q(group_key__in=keyed) | Q(group_key__isnull=True, id__in=alone))
+        .order_by("-id")
+        .values_list("id", "group_key", "read_at", "actor_id", "actor__username")
+    )
+    found: dict[str, dict[str, Any]] = {
+        group["key"]: {"ids": [], "unread_count": 0, "actors": {}} for group in groups
+    }
+    for notification_id, group_key, read_at, actor_id, username in members:
+        entry = found[group_key or f"n{notification_id}"]
+        entry["ids"].append(notification_id)
+        entry["unread_count"] += read_at is None
+        # Newest first, so the first time an actor is seen is their latest.
+        entry["actors"].setdefault(actor_id, username)
     latest = Notification.objects.select_related("actor").in_bulk(
         [group["latest_id"] for group in groups]
     )
-    ids: dict[str, list[int]] = {key: [] for key in keys}
-    members = (
-        Notification.objects.filter(recipient_id=user.pk)
-        .annotate(key=group_key_expression())
-        .filter(key__in=keys)
-        .order_by("id")
-        .values_list("key", "id")
-    )
-    for key, notification_id in members:
-        ids[key].append(notification_id)
-    return [
-        {**group, "ids": ids[group["key"]], "latest": latest[group["latest_id"]]}
-        for group in groups
-    ]
+    expanded = []
+    for group in groups:
+        entry = found[group["key"]]
+        ids = sorted(entry["ids"])
+        expanded.append(
+            {
+                **group,
+                "count": len(ids),
+                "unread_count": entry["unread_count"],
+                "ids": ids,
+                "latest": latest[group["latest_id"]],
+                "actors": [
+                    {"id": actor_id, "username": username}
+                    for actor_id, username in list(entry["actors"].items())[:GROUP_ACTORS]
+                ],
+                "actor_count": len(entry["actors"]),
+            }
+        )
+    return expanded
+
+
+def _standalone(group: Mapping[str, Any]) -> bool:
+    return bool(group["key"] == f"n{group['latest_id']}")
 
 
 def notification_group_unread_count(*, user_id: int) -> int:
-    return (
-        Notification.objects.filter(recipient_id=user_id, read_at__isnull=True)
-        .annotate(key=group_key_expression())
-        .values("key")
-        .distinct()
-        .count()
+    """How many groups hold an unread notification: distinct keys plus stand-alone rows."""
+    counts = Notification.objects.filter(recipient_id=user_id, read_at__isnull=True).aggregate(
+        groups=Count("group_key", distinct=True),
+        alone=Count("id", filter=Q(group_key__isnull=True)),
     )
+    return int(counts["groups"]) + int(counts["alone"])
+
+
+def post_counts_get(*, post_id: int) -> tuple[int, int] | None:
+    """A visible post's (likes_count, reply_count); None once it is removed or deleted."""
+    counts: tuple[int, int] | None = (
+        Post.objects.filter(pk=post_id, removed_at__isnull=True)
+        .values_list("likes_count", "reply_count")
+        .first()
+    )
+    return counts
+
+
+def post_viewer_ids(*, author_id: int) -> list[int]:
+    """Who may see a post by `author_id`: the author and their friends."""
+    friends = Friendship.objects.filter(user_id=author_id).values_list("friend_id", flat=True)
+    return [author_id, *friends]
 
 
 def preference_for(*, user_id: int) -> NotificationPreference:

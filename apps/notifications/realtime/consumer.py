@@ -22,6 +22,7 @@ from .cursor import DeliveryCursor
 from .events import (
     NotificationCreated,
     NotificationRemoved,
+    PostCounts,
     SessionTerminated,
     UnreadCount,
     user_group,
@@ -197,6 +198,10 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         await self._send_json(dict(wire_frame(event)))
 
     async def unread_count(self, event: UnreadCount) -> None:
+        await self._send_json(dict(wire_frame(event)))
+
+    async def post_counts(self, event: PostCounts) -> None:
+        # Straight to the socket, not through the cursor: it is not a stored notification.
         await self._send_json(dict(wire_frame(event)))
 
     async def session_terminated(self, event: SessionTerminated) -> None:

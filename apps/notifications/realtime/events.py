@@ -46,7 +46,18 @@ class SessionTerminated(TypedDict):
     reason: str
 
 
-Event = NotificationCreated | NotificationRemoved | UnreadCount | SessionTerminated
+class PostCounts(TypedDict):
+    """A post's like and reply counts changed. Not a notification: nothing is stored, it
+    carries no id and leaves the connection's cursor where it was; a client that misses
+    one reads the counts with the post."""
+
+    type: Literal["post.counts"]
+    post_id: int
+    likes_count: int
+    reply_count: int
+
+
+Event = NotificationCreated | NotificationRemoved | UnreadCount | SessionTerminated | PostCounts
 
 # (recipient id, event)
 Push = tuple[int, Event]
@@ -64,6 +75,7 @@ WIRE_TYPES: dict[str, str | None] = {
     "notification.removed": "notification_removed",
     "unread.count": "unread_count",
     "session.terminated": "session_terminated",
+    "post.counts": "post_counts",
 }
 
 
@@ -88,7 +100,18 @@ def session_terminated(*, reason: str) -> SessionTerminated:
     return {"type": "session.terminated", "reason": reason}
 
 
-def wire_frame(event: NotificationRemoved | UnreadCount | SessionTerminated) -> WireFrame:
+def post_counts(*, post_id: int, likes_count: int, reply_count: int) -> PostCounts:
+    return {
+        "type": "post.counts",
+        "post_id": post_id,
+        "likes_count": likes_count,
+        "reply_count": reply_count,
+    }
+
+
+def wire_frame(
+    event: NotificationRemoved | UnreadCount | SessionTerminated | PostCounts,
+) -> WireFrame:
     """The frame a client receives for a control event."""
     wire_type = WIRE_TYPES[event["type"]]
     assert wire_type is not None
@@ -96,4 +119,11 @@ def wire_frame(event: NotificationRemoved | UnreadCount | SessionTerminated) -> 
         return {"type": wire_type, "data": {"ids": event["ids"]}}
     if event["type"] == "unread.count":
         return {"type": wire_type, "data": {"count": event["count"]}}
+    if event["type"] == "post.counts":
+        counts = {
+            "post_id": event["post_id"],
+            "likes_count": event["likes_count"],
+            "reply_count": event["reply_count"],
+        }
+        return {"type": wire_type, "data": counts}
     return {"type": wire_type, "reason": event["reason"]}

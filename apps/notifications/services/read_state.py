@@ -1,5 +1,7 @@
 """Read state and dismissal; every change tells the user's open connections the new count."""
 
+import re
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -8,7 +10,9 @@ from apps.accounts.models import User
 from ..models import Notification
 from ..realtime.events import unread_count
 from ..realtime.push import push_after_commit
-from ..selectors import group_key_expression, notification_get, notification_unread_count
+from ..selectors import notification_get, notification_unread_count
+
+STANDALONE_KEY = re.compile(r"n([0-9]{1,18})")
 
 
 def _push_unread_count_on_commit(user_id: int) -> None:
@@ -50,7 +54,13 @@ def notifications_mark_all_read(
     if up_to is not None:
         unread = unread.filter(id__lte=up_to)
     if group is not None:
-        unread = unread.alias(group_id=group_key_expression()).filter(group_id=group)
+        # The column, not the computed key, so the group's index serves it; a stand-alone
+        # row's key is `n<id>` (Notification.group).
+        alone = STANDALONE_KEY.fullmatch(group)
+        if alone:
+            unread = unread.filter(group_key__isnull=True, id=int(alone[1]))
+        else:
+            unread = unread.filter(group_key=group)
     updated = unread.update(read_at=timezone.now())
     if updated:
         _push_unread_count_on_commit(user.pk)
