@@ -319,3 +319,25 @@ async def test_open_connection_gauge_follows_connects_and_disconnects():
 
     assert opened == before + 1
     assert metrics.gauges()["websocket_connections"] == before
+
+
+async def test_post_counts_event_goes_straight_to_the_socket_and_leaves_the_cursor():
+    from apps.notifications.realtime.events import post_counts
+
+    alice = await create_user()
+    ws = await connect(alice)
+    notification = await create_notification(recipient=alice)
+
+    await get_channel_layer().group_send(
+        user_group(alice.id), post_counts(post_id=7, likes_count=3, reply_count=1)
+    )
+    counts = await ws.receive_json_from()
+    await send_created(notification, prev_id=None)
+
+    assert counts == {
+        "type": "post_counts",
+        "data": {"post_id": 7, "likes_count": 3, "reply_count": 1},
+    }
+    assert await ws.receive_json_from() == frame_for(notification)
+    assert await ws.receive_nothing()
+    await ws.disconnect()
