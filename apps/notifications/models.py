@@ -71,11 +71,13 @@ class Notification(models.Model):
         indexes = [
             # Inbox pages (newest first), `after=` catch-up (oldest first), latest id.
             models.Index(fields=["recipient", "id"], name="notif_recipient_id"),
-            # Unread count and the unread filter.
+            # Unread count and the unread filter; carrying the group key lets the grouped
+            # unread count read this index alone.
             models.Index(
                 fields=["recipient", "id"],
                 name="notif_recipient_unread",
                 condition=Q(read_at__isnull=True),
+                include=["group_key"],
             ),
             # Retracting a post's notifications, and the cascade when a post is deleted.
             models.Index(fields=["post"], name="notif_post", condition=Q(post__isnull=False)),

@@ -1,6 +1,6 @@
 """Reads over notifications: latest id, the delivery stream, the inbox."""
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -140,20 +140,19 @@ def group_key_expression() -> Coalesce:
 
 def notification_group_list(
     *, user: User, filters: dict[str, Any] | None = None
-) -> QuerySet[Notification, Mapping[str, Any]]:
-    """One row per group of the user's (filtered) notifications: its key and latest id.
+) -> QuerySet[Notification]:
+    """The entry of each group of the user's (filtered) notifications: its newest row, with
+    its `key` and `latest_id` (its own id) annotated, and its actor loaded.
 
-    A group's entry is its newest row, the one with no newer row of the same key, so the
-    page is read newest first from the index and stops after a page of entries: the cost
-    follows the page, not the size of the inbox. Rows are dicts;
-    `notification_groups_expand` adds the counts, the ids, the latest item and actors.
+    An entry is a row with no newer row of the same key, so a page is read newest first
+    from the index and stops after a page of entries: the cost follows the page, not the
+    size of the inbox. `notification_groups_expand` adds the counts, ids and actors.
     """
-    rows = notification_list(user=user, filters=filters).select_related(None)
-    newer = rows.filter(group_key=OuterRef("group_key"), id__gt=OuterRef("id"))
+    rows = notification_list(user=user, filters=filters)
+    newer = rows.select_related(None).filter(group_key=OuterRef("group_key"), id__gt=OuterRef("id"))
     return (
         rows.filter(Q(group_key__isnull=True) | ~Exists(newer))
         .annotate(key=group_key_expression(), latest_id=F("id"))
-        .values("key", "latest_id")
         .order_by()
     )
 
@@ -163,57 +162,55 @@ GROUP_ACTORS = 3
 
 
 def notification_groups_expand(
-    *, user: User, groups: Sequence[Mapping[str, Any]], filters: dict[str, Any] | None = None
+    *, user: User, groups: Sequence[Notification], filters: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
-    """Add each group's counts, ids, newest notification and latest actors, in two queries
-    for the whole page (the members of its groups with their actors, the newest rows).
+    """Each entry as a group: its counts, ids and latest actors, in one query for the whole
+    page (the members of its groups; a stand-alone row is its own group and needs none).
 
     `filters` must be those the page was read with: a group is its filtered members.
     """
-    keyed = [group["key"] for group in groups if not _standalone(group)]
-    alone = [group["latest_id"] for group in groups if _standalone(group)]
-    members = (
-        notification_list(user=user, filters=filters)
-        .select_related(None)
-        .filter(Q(group_key__in=keyed) | Q(group_key__isnull=True, id__in=alone))
-        .order_by("-id")
-        .values_list("id", "group_key", "read_at", "actor_id", "actor__username")
-    )
     found: dict[str, dict[str, Any]] = {
-        group["key"]: {"ids": [], "unread_count": 0, "actors": {}} for group in groups
+        entry.group_key: {"ids": [], "unread_count": 0, "actors": {}}
+        for entry in groups
+        if entry.group_key is not None
     }
-    for notification_id, group_key, read_at, actor_id, username in members:
-        entry = found[group_key or f"n{notification_id}"]
-        entry["ids"].append(notification_id)
-        entry["unread_count"] += read_at is None
-        # Newest first, so the first time an actor is seen is their latest.
-        entry["actors"].setdefault(actor_id, username)
-    latest = Notification.objects.select_related("actor").in_bulk(
-        [group["latest_id"] for group in groups]
-    )
+    if found:
+        members = (
+            notification_list(user=user, filters=filters)
+            .select_related(None)
+            .filter(group_key__in=list(found))
+            .order_by("-id")
+            .values_list("id", "group_key", "read_at", "actor_id", "actor__username")
+        )
+        for notification_id, group_key, read_at, actor_id, username in members:
+            member = found[group_key or ""]
+            member["ids"].append(notification_id)
+            member["unread_count"] += read_at is None
+            # Newest first, so the first time an actor is seen is their latest.
+            member["actors"].setdefault(actor_id, username)
     expanded = []
-    for group in groups:
-        entry = found[group["key"]]
-        ids = sorted(entry["ids"])
+    for entry in groups:
+        alone = {
+            "ids": [entry.pk],
+            "unread_count": int(entry.read_at is None),
+            "actors": {entry.actor_id: entry.actor.username},
+        }
+        group = found.get(entry.group_key or "", alone)
         expanded.append(
             {
-                **group,
-                "count": len(ids),
-                "unread_count": entry["unread_count"],
-                "ids": ids,
-                "latest": latest[group["latest_id"]],
+                "key": entry.group["key"],
+                "count": len(group["ids"]),
+                "unread_count": group["unread_count"],
+                "ids": sorted(group["ids"]),
+                "latest": entry,
                 "actors": [
                     {"id": actor_id, "username": username}
-                    for actor_id, username in list(entry["actors"].items())[:GROUP_ACTORS]
+                    for actor_id, username in list(group["actors"].items())[:GROUP_ACTORS]
                 ],
-                "actor_count": len(entry["actors"]),
+                "actor_count": len(group["actors"]),
             }
         )
     return expanded
-
-
-def _standalone(group: Mapping[str, Any]) -> bool:
-    return bool(group["key"] == f"n{group['latest_id']}")
 
 
 def notification_group_unread_count(*, user_id: int) -> int:

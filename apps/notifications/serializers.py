@@ -94,3 +94,16 @@ class NotificationGroupSerializer(serializers.Serializer[Any]):
         many=True, help_text="The latest few distinct actors of the group, newest first."
     )
     actor_count = serializers.IntegerField(help_text="Distinct actors in the group, exact.")
+
+    def to_representation(self, instance: dict[str, Any]) -> dict[str, Any]:
+        # The declared fields' shape, built directly: DRF's nested fields took about half of
+        # a grouped page's time. `latest` is the frame, which is the inbox item (tested).
+        return {
+            "key": instance["key"],
+            "count": instance["count"],
+            "unread_count": instance["unread_count"],
+            "ids": instance["ids"],
+            "latest": frame_for(instance["latest"]),
+            "actors": instance["actors"],
+            "actor_count": instance["actor_count"],
+        }

@@ -3,7 +3,7 @@
 import { api } from "./api.js";
 import { realtime } from "./app.js";
 import { h, showFieldErrors } from "./dom.js";
-import { postCard } from "./post-card.js";
+import { postCard, showCounts } from "./post-card.js";
 
 const form = document.getElementById("post-form");
 const formStatus = document.getElementById("post-status");
@@ -76,6 +76,9 @@ realtime.addEventListener("notification", ({ detail: { frame } }) => {
   add(frame.data, { atTop: true, fresh: true });
   cardForNotification.set(frame.id, frame.data.id);
 });
+
+// Likes and replies of posts on this feed, as they happen.
+realtime.addEventListener("counts", ({ detail }) => showCounts(detail));
 
 realtime.addEventListener("removed", ({ detail: ids }) => {
   for (const id of ids) {

@@ -177,6 +177,13 @@ realtime.addEventListener("notification", ({ detail: { frame } }) => {
   }
 });
 
+// A mention links here with `?username=`: search for that person straight away.
+const wanted = new URLSearchParams(location.search).get("username");
+if (wanted) {
+  searchForm.username.value = wanted;
+  searchForm.requestSubmit();
+}
+
 Promise.all([loadRequests("incoming"), loadRequests("outgoing"), loadFriends()])
   .catch((error) => say(error.message, "error"))
   .finally(syncEmpty);

@@ -11,6 +11,7 @@
 //   "synced"        {lastId}           the catch-up after (re)connecting is complete
 //   "unread"        count              the server's unread count after a read-state change
 //   "removed"       [ids]              notifications withdrawn by the server
+//   "counts"        {post_id, likes_count, reply_count}  a post's live counts (not stored)
 //   "terminated"    reason             the account can no longer connect; the client stops
 //   "state"         "connecting" | "open" (caught up and streaming) | "offline"
 
@@ -19,6 +20,7 @@ const CONTROL = new Set([
   "unread_count",
   "notification_removed",
   "session_terminated",
+  "post_counts",
   "pong",
   "error",
 ]);
@@ -180,6 +182,9 @@ export class RealtimeClient extends EventTarget {
         break;
       case "notification_removed":
         this.#emit("removed", frame.data?.ids ?? []);
+        break;
+      case "post_counts":
+        if (frame.data) this.#emit("counts", frame.data);
         break;
       case "session_terminated":
         this.#terminate(frame.reason);

@@ -159,9 +159,11 @@ def test_a_like_runs_the_same_statements_whatever_the_authors_friends(
     for size in (2, 40):
         author, friends = _author_with_friends(size)
         post = PostFactory(author=author)
-        with CaptureQueriesContext(connection) as queries:
-            with django_capture_on_commit_callbacks(execute=True):
-                post_like(post=post, user=friends[0])
+        with (
+            CaptureQueriesContext(connection) as queries,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            post_like(post=post, user=friends[0])
         counts.append(len(queries))
     assert counts[0] == counts[1]
 
@@ -218,9 +220,11 @@ def test_a_reply_to_many_participants_runs_a_constant_number_of_statements(
         post = PostFactory(author=author)
         for other in others:
             reply_create(post=post, author=other, content="me")
-        with CaptureQueriesContext(connection) as queries:
-            with django_capture_on_commit_callbacks(execute=True):
-                reply_create(post=post, author=replier, content="and me")
+        with (
+            CaptureQueriesContext(connection) as queries,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            reply_create(post=post, author=replier, content="and me")
         assert _rows(type=REPLIED, actor=replier).count() == participants + 1
         counts.append(len(queries))
     assert counts[0] == counts[1]
