@@ -138,17 +138,15 @@ def group_key_expression() -> Coalesce:
     )
 
 
-def notification_group_list(
-    *, user: User, filters: dict[str, Any] | None = None
-) -> QuerySet[Notification]:
-    """The entry of each group of the user's (filtered) notifications: its newest row, with
-    its `key` and `latest_id` (its own id) annotated, and its actor loaded.
+def notification_group_list(*, rows: QuerySet[Notification]) -> QuerySet[Notification]:
+    """The entry of each group of `rows` (a user's filtered notifications, from
+    `notification_list`): its newest row, with its `key` and `latest_id` (its own id)
+    annotated, and its actor loaded.
 
     An entry is a row with no newer row of the same key, so a page is read newest first
     from the index and stops after a page of entries: the cost follows the page, not the
     size of the inbox. `notification_groups_expand` adds the counts, ids and actors.
     """
-    rows = notification_list(user=user, filters=filters)
     newer = rows.select_related(None).filter(group_key=OuterRef("group_key"), id__gt=OuterRef("id"))
     return (
         rows.filter(Q(group_key__isnull=True) | ~Exists(newer))
@@ -162,12 +160,12 @@ GROUP_ACTORS = 3
 
 
 def notification_groups_expand(
-    *, user: User, groups: Sequence[Notification], filters: dict[str, Any] | None = None
+    *, rows: QuerySet[Notification], groups: Sequence[Notification]
 ) -> list[dict[str, Any]]:
     """Each entry as a group: its counts, ids and latest actors, in one query for the whole
     page (the members of its groups; a stand-alone row is its own group and needs none).
 
-    `filters` must be those the page was read with: a group is its filtered members.
+    `rows` must be those the page was read from: a group is its filtered members.
     """
     found: dict[str, dict[str, Any]] = {
         entry.group_key: {"ids": [], "unread_count": 0, "actors": {}}
@@ -176,8 +174,7 @@ def notification_groups_expand(
     }
     if found:
         members = (
-            notification_list(user=user, filters=filters)
-            .select_related(None)
+            rows.select_related(None)
             .filter(group_key__in=list(found))
             .order_by("-id")
             .values_list("id", "group_key", "read_at", "actor_id", "actor__username")
@@ -214,12 +211,15 @@ def notification_groups_expand(
 
 
 def notification_group_unread_count(*, user_id: int) -> int:
-    """How many groups hold an unread notification: distinct keys plus stand-alone rows."""
-    counts = Notification.objects.filter(recipient_id=user_id, read_at__isnull=True).aggregate(
-        groups=Count("group_key", distinct=True),
-        alone=Count("id", filter=Q(group_key__isnull=True)),
+    """How many groups hold an unread notification. The unread index carries the group key,
+    so this reads that index alone; distinct keys are hashed, not sorted."""
+    return (
+        Notification.objects.filter(recipient_id=user_id, read_at__isnull=True)
+        .annotate(key=group_key_expression())
+        .values("key")
+        .distinct()
+        .count()
     )
-    return int(counts["groups"]) + int(counts["alone"])
 
 
 def post_counts_get(*, post_id: int) -> tuple[int, int] | None:
