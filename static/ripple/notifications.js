@@ -8,10 +8,13 @@ export function groupOf(item) {
 
 const me = Number(document.body?.dataset.userId);
 
+// How many names an entry spells out before "and N others".
+const NAMED = 2;
+
 /** "pablo", "pablo and tito", "pablo, tito and 3 others": `names` newest first, `total` people. */
 export function people(names, total = names.length) {
   if (!names.length) return total === 1 ? "Someone" : `${total} people`;
-  const shown = names.slice(0, Math.max(1, Math.min(names.length, total)));
+  const shown = names.slice(0, Math.max(1, Math.min(NAMED, names.length, total)));
   const others = Math.max(0, total - shown.length);
   if (others === 0) {
     if (shown.length === 1) return shown[0];
