@@ -230,6 +230,27 @@ def test_a_reply_to_many_participants_runs_a_constant_number_of_statements(
     assert counts[0] == counts[1]
 
 
+def test_deleting_a_reply_seen_by_many_runs_a_constant_number_of_statements(
+    django_capture_on_commit_callbacks, pushes
+):
+    counts = []
+    for participants in (3, 40):
+        author, friends = _author_with_friends(participants + 1)
+        replier, *others = friends
+        post = PostFactory(author=author)
+        for other in others:
+            reply_create(post=post, author=other, content="me")
+        reply = reply_create(post=post, author=replier, content="and me")
+        with (
+            CaptureQueriesContext(connection) as queries,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            reply_delete(reply=reply, user=replier)
+        assert not _rows(type=REPLIED, actor=replier).exists()
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
 def test_deleting_a_reply_retracts_what_it_caused_and_nothing_else(
     pushes, django_capture_on_commit_callbacks
 ):
