@@ -152,6 +152,24 @@ def test_unliking_retracts_that_like_and_pushes_removal_and_unread_count(
     assert (group["count"], group["actor_count"]) == (1, 1)
 
 
+def test_unliking_the_newest_like_regroups_behind_newer_entries(client_for, pushes):
+    author, (pablo, tito, mia) = _author_with_friends(3)
+    post, other_post = PostFactory(author=author), PostFactory(author=author)
+    post_like(post=post, user=pablo)
+    post_like(post=other_post, user=mia)
+    post_like(post=post, user=tito)
+    client = client_for(author)
+    before = client.get("/api/notifications/", {"grouped": "true"}).json()["results"]
+    assert [entry["key"] for entry in before] == [f"l{post.id}", f"l{other_post.id}"]
+
+    post_unlike(post=post, user=tito)
+
+    after = client.get("/api/notifications/", {"grouped": "true"}).json()["results"]
+    assert [entry["key"] for entry in after] == [f"l{other_post.id}", f"l{post.id}"]
+    assert after[1]["latest"]["actor"]["id"] == pablo.id
+    assert (after[1]["count"], [a["id"] for a in after[1]["actors"]]) == (1, [pablo.id])
+
+
 def test_a_like_runs_the_same_statements_whatever_the_authors_friends(
     django_capture_on_commit_callbacks, pushes
 ):
