@@ -8,7 +8,11 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.common.exceptions import ApplicationError, NotFoundError
 from apps.notifications.models import Notification
-from apps.notifications.services import notification_create, notifications_retract_between
+from apps.notifications.services import (
+    notification_create,
+    notifications_retract_activity_between,
+    notifications_retract_between,
+)
 
 from .models import FriendRequest, Friendship
 from .selectors import friendship_exists, pending_request_between
@@ -105,3 +109,4 @@ def friendship_delete(*, user: User, friend_id: int) -> None:
     notifications_retract_between(
         user_id=user.pk, other_id=friend_id, types=[Notification.Type.NEW_POST]
     )
+    notifications_retract_activity_between(user_id=user.pk, other_id=friend_id)

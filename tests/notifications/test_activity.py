@@ -447,3 +447,29 @@ def test_counts_of_a_removed_post_are_not_pushed(pushes, django_capture_on_commi
         post_delete(post=post, user=author)
 
     assert _events(pushes, "post.counts") == []
+
+
+def test_unfriending_retracts_reply_and_mention_notifications_about_each_others_posts(
+    pushes, django_capture_on_commit_callbacks
+):
+    from apps.friends.services import friendship_delete
+
+    author, (pablo, tito) = _author_with_friends(2)
+    make_friends(pablo, tito)
+    post = PostFactory(author=author)
+    reply_create(post=post, author=pablo, content="first")
+    reply_create(post=post, author=tito, content=f"@{pablo.username} hi")  # pablo: mention
+    reply_create(post=post, author=author, content="thanks")  # pablo: reply
+    own = PostFactory(author=pablo)
+    post_like(post=own, user=author)
+    reply_create(post=own, author=tito, content="nice")
+    about_authors_post = list(_rows(recipient=pablo, post=post).values_list("id", flat=True))
+    assert len(about_authors_post) == 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        friendship_delete(user=author, friend_id=pablo.id)
+
+    assert not _rows(id__in=about_authors_post).exists()
+    # What pablo holds about his own post stays, the author's like included.
+    assert set(_rows(recipient=pablo).values_list("type", flat=True)) == {LIKED, REPLIED}
+    assert (pablo.id, {"type": "notification.removed", "ids": sorted(about_authors_post)}) in pushes

@@ -33,6 +33,7 @@ NOTIFICATIONS = Notification._meta.db_table
 FRIENDSHIPS = Friendship._meta.db_table
 PREFERENCES = NotificationPreference._meta.db_table
 REPLIES = Reply._meta.db_table
+POSTS = Post._meta.db_table
 USERS = User._meta.db_table
 
 # Only the first MAX_MENTIONS distinct names of a text notify anyone: a text cannot page
@@ -199,6 +200,25 @@ def notifications_retract_for_reply(*, post_id: int, reply_id: int) -> int:
     return _delete_and_announce(
         f"post_id = %s AND type IN (%s, %s) AND {reply_id_sql}",
         [post_id, Notification.Type.POST_REPLIED, Notification.Type.MENTIONED, reply_param],
+    )
+
+
+@transaction.atomic
+def notifications_retract_activity_between(*, user_id: int, other_id: int) -> int:
+    """For an unfriending: delete the reply and mention notifications each user holds about
+    the other's posts, which they may no longer open (read ones too: they quote the post).
+
+    One statement; pushed as any retraction. Likes stay: they are about your own post.
+    """
+    about = f"post_id IN (SELECT p.id FROM {POSTS} p WHERE p.author_id = %s)"
+    return _delete_and_announce(
+        f"type IN (%s, %s) AND ((recipient_id = %s AND {about}) "
+        f"OR (recipient_id = %s AND {about}))",
+        [
+            Notification.Type.POST_REPLIED,
+            Notification.Type.MENTIONED,
+            *(user_id, other_id, other_id, user_id),
+        ],
     )
 
 
