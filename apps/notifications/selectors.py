@@ -212,21 +212,20 @@ def notification_groups_expand(
 
 def notification_group_unread_count(*, user_id: int) -> int:
     """How many groups hold an unread notification: the distinct keys of unread grouped
-    rows plus the unread rows that stand alone.
+    rows plus the unread rows that stand alone (key NULL, each a group of its own).
 
-    The unread index carries the group key, so both counts read that index alone; keys are
-    hashed, and a stand-alone row's key is never built (half the time of counting
+    The unread index carries the group key, so one scan of that index alone feeds one
+    hash of the keys; a stand-alone row's key is never built (half the time of hashing
     `group_key_expression()`).
     """
-    table = Notification._meta.db_table
-    unread = f"FROM {table} WHERE recipient_id = %s AND read_at IS NULL"
     sql = (
-        f"SELECT (SELECT COUNT(*) FROM (SELECT DISTINCT group_key {unread} "
-        f"AND group_key IS NOT NULL) grouped) "
-        f"+ (SELECT COUNT(*) {unread} AND group_key IS NULL)"
+        "SELECT COUNT(*) FILTER (WHERE group_key IS NOT NULL) "
+        "+ COALESCE(SUM(n) FILTER (WHERE group_key IS NULL), 0) "
+        f"FROM (SELECT group_key, COUNT(*) AS n FROM {Notification._meta.db_table} "
+        "WHERE recipient_id = %s AND read_at IS NULL GROUP BY group_key) keys"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [user_id, user_id])
+        cursor.execute(sql, [user_id])
         row = cursor.fetchone()
     return int(row[0]) if row else 0
 
