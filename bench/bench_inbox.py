@@ -1,10 +1,13 @@
 """Inbox reads at 1,000,000 notifications.
 
-Seeds a dedicated database (`ripple_bench_inbox`) once with 10,000 users holding about 100
-notifications each, plus one heavy user with 10,000 unread ones interleaved through the whole
-table, then measures the inbox endpoints in-process through DRF's APIClient: median and p95
-server time of the view, SQL statements per request, the same statements against a baseline
-(no index, LIMIT/OFFSET, no partial index) and the plans PostgreSQL picks for them.
+Seeds a dedicated database (`ripple_bench_inbox`, or BENCH_INBOX_DATABASE) once with 10,000
+users holding about 100 notifications each, plus one heavy user with 10,000 unread ones
+interleaved through the whole table, and one user with 100,000 notifications in groups
+(batches of posts, the likes and the replies of their posts), then measures the inbox
+endpoints in-process through DRF's APIClient: median and p95 server time of the view, SQL
+statements per request, the same statements against a baseline (no index, LIMIT/OFFSET, no
+partial index, the grouped inbox as one GROUP BY over every row) and the plans PostgreSQL
+picks for them.
 """
 
 import os
@@ -18,17 +21,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.test.utils import CaptureQueriesContext, override_settings
 from rest_framework.test import APIClient
 
 from apps.accounts.models import User
 from apps.notifications.models import Notification
-from apps.notifications.selectors import notification_list
+from apps.notifications.selectors import group_key_expression, notification_list
 from bench.db import seed_users, use_bench_database
 from bench.report import Table
 
-DATABASE = "ripple_bench_inbox"
+DATABASE = os.environ.get("BENCH_INBOX_DATABASE", "ripple_bench_inbox")
 USERS = 10_000
 PER_USER = 100
 HEAVY_UNREAD = 10_000
@@ -39,6 +42,15 @@ CHUNKS = 20
 READ_SHARE = 0.7
 USER_PREFIX = "inbox-user-"
 HEAVY_PREFIX = "inbox-heavy-"
+GROUPED_PREFIX = "inbox-grouped-"
+# The grouped user's rows: every GROUPED_EVERY-th of GROUPED_SPAN rows inserted after the
+# others (the rest go to random users), so they spread over the heap as a real inbox does.
+GROUPED_ROWS = 100_000
+GROUPED_EVERY = 4
+GROUPED_SPAN = GROUPED_ROWS * GROUPED_EVERY
+# Older rows are read but for this share; the newest GROUPED_FRESH are all unread.
+GROUPED_UNREAD_SHARE = 0.2
+GROUPED_FRESH = 1_000
 
 WARMUP = 5
 RUNS = 50
@@ -47,6 +59,7 @@ DEEP_PAGES = 50
 CATCH_UP_BEHIND = 50
 PAGE_TARGET_MS = 15.0
 COUNT_TARGET_MS = 5.0
+GROUPED_TARGET_MS = 15.0
 MAX_QUERIES = 4
 
 TABLE = Notification._meta.db_table
@@ -61,6 +74,7 @@ COUNT_URL = "/api/notifications/unread-count/"
 class Seeded:
     heavy: User
     typical: User
+    grouped: User
     seconds: float
     reused: bool
 
@@ -69,9 +83,13 @@ def _seed() -> Seeded:
     started = time.perf_counter()
     user_ids = seed_users(prefix=USER_PREFIX, count=USERS)
     [heavy_id] = seed_users(prefix=HEAVY_PREFIX, count=1)
+    [grouped_id] = seed_users(prefix=GROUPED_PREFIX, count=1)
     reused = _seeded(heavy_id)
     if not reused:
         _seed_notifications(user_ids, heavy_id)
+    if not reused or not _grouped_seeded(grouped_id):
+        reused = False
+        _seed_grouped(user_ids, grouped_id)
     elif not _vacuumed():
         _vacuum()  # the seeding that inserted the rows was interrupted before its VACUUM
     seconds = time.perf_counter() - started
@@ -84,12 +102,19 @@ def _seed() -> Seeded:
         )
         row = cursor.fetchone()
     typical = User.objects.get(pk=row[0] if row else user_ids[0])
-    return Seeded(User.objects.get(pk=heavy_id), typical, seconds, reused)
+    return Seeded(
+        User.objects.get(pk=heavy_id),
+        typical,
+        User.objects.get(pk=grouped_id),
+        seconds,
+        reused,
+    )
 
 
 def _seeded(heavy_id: int) -> bool:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {TABLE}")
+        # The first ROWS ids; the grouped user's rows come after them.
+        cursor.execute(f"SELECT count(*) FROM {TABLE} WHERE id <= %s", [ROWS])
         [total] = cursor.fetchone()
         cursor.execute(
             f"SELECT count(*) FROM {TABLE} WHERE recipient_id = %s AND read_at IS NULL",
@@ -97,6 +122,15 @@ def _seeded(heavy_id: int) -> bool:
         )
         [heavy_unread] = cursor.fetchone()
     return bool(total == ROWS and heavy_unread == HEAVY_UNREAD)
+
+
+def _grouped_seeded(grouped_id: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {TABLE} WHERE id > %s", [ROWS])
+        [total] = cursor.fetchone()
+        cursor.execute(f"SELECT count(*) FROM {TABLE} WHERE recipient_id = %s", [grouped_id])
+        [mine] = cursor.fetchone()
+    return bool(total == GROUPED_SPAN and mine == GROUPED_ROWS)
 
 
 def _vacuumed() -> bool:
@@ -160,6 +194,77 @@ SELECT recipient_id, actor_id, type, NULL,
 FROM seeded
 ORDER BY g
 """
+
+
+# The grouped user's inbox, k = 0 .. GROUPED_ROWS - 1 in time order: half posts by 20 friends
+# in batches (a batch per author per 50 rows), 30 % likes and 15 % replies of their own
+# three latest posts (a new post every 300 rows, so a group gathers about 90 likes), 5 %
+# mentions and friend requests standing alone.
+_GROUPED_SQL = f"""
+WITH draw AS (
+    SELECT g, mod(g, {GROUPED_EVERY}) = 0 AS mine, g / {GROUPED_EVERY} AS k,
+           1 + floor(random() * {USERS})::int AS r,
+           1 + floor(random() * 20)::int AS a,
+           random() AS t, random() AS rd,
+           TIMESTAMPTZ '2026-01-01 00:00:00+00' + g * INTERVAL '10 seconds' AS created
+    FROM generate_series(%(lo)s, %(hi)s) AS g
+), seeded AS (
+    SELECT g, mine, k, created, rd,
+           CASE WHEN mine THEN %(grouped)s ELSE (%(ids)s::bigint[])[r] END AS recipient_id,
+           (%(ids)s::bigint[])[
+               CASE WHEN t < 0.5 THEN a ELSE 1 + mod(g::bigint * 7919, {USERS})::int END]
+               AS actor_id,
+           CASE WHEN NOT mine OR t < 0.5 THEN 'new_post' WHEN t < 0.8 THEN 'post_liked'
+                WHEN t < 0.95 THEN 'post_replied' WHEN t < 0.98 THEN 'mentioned'
+                ELSE 'friend_request' END AS type,
+           k / 300 - mod(g, 3) AS own_post
+    FROM draw
+)
+INSERT INTO {TABLE} (recipient_id, actor_id, type, post_id, data, created_at, read_at,
+                     group_key, group_count)
+SELECT recipient_id, actor_id, type, NULL,
+       CASE WHEN type IN ('post_liked', 'post_replied', 'mentioned') THEN jsonb_build_object(
+               'post', jsonb_build_object('id', own_post, 'author_id', %(grouped)s,
+                                          'excerpt', 'My post number ' || own_post),
+               'reply', CASE WHEN type = 'new_post' OR type = 'post_liked' THEN NULL
+                        ELSE jsonb_build_object('id', g, 'excerpt', 'Reply ' || g) END)
+            WHEN type = 'friend_request' THEN jsonb_build_object('request_id', g)
+            ELSE jsonb_build_object('id', g, 'content', 'Post ' || g || ': ' ||
+                                    repeat('lorem ipsum ', 1 + mod(g, 8)), 'type', 'thoughts')
+       END,
+       created,
+       CASE WHEN mine AND k < {GROUPED_ROWS - GROUPED_FRESH} AND rd >= {GROUPED_UNREAD_SHARE}
+            THEN created + INTERVAL '1 hour'
+            WHEN NOT mine AND rd < {READ_SHARE} THEN created + INTERVAL '1 hour' END,
+       CASE WHEN NOT mine THEN NULL
+            WHEN type = 'new_post' THEN 'p' || actor_id || '-' || (k / 50)
+            WHEN type = 'post_liked' THEN 'l' || own_post
+            WHEN type = 'post_replied' THEN 'r' || own_post END,
+       1
+FROM seeded
+ORDER BY g
+"""
+
+
+def _seed_grouped(user_ids: list[int], grouped_id: int) -> None:
+    """GROUPED_SPAN rows after the first ROWS, every GROUPED_EVERY-th the grouped user's."""
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE} WHERE id > %s", [ROWS])
+        cursor.execute(f"SELECT setval(pg_get_serial_sequence('{TABLE}', 'id'), %s)", [ROWS])
+        cursor.execute("SELECT setseed(0.17)")
+        size = -(-GROUPED_SPAN // CHUNKS)
+        for lo in range(0, GROUPED_SPAN, size):
+            hi = min(lo + size, GROUPED_SPAN) - 1
+            _progress("inserting grouped", lo, GROUPED_SPAN, started)
+            with transaction.atomic():
+                cursor.execute(
+                    _GROUPED_SQL, {"lo": lo, "hi": hi, "grouped": grouped_id, "ids": user_ids}
+                )
+        _progress("inserting grouped", GROUPED_SPAN, GROUPED_SPAN, started)
+    print(" VACUUM ANALYZE ...", end="", file=sys.stderr, flush=True)
+    _vacuum()
+    print(f" done ({time.perf_counter() - started:.1f} s)", file=sys.stderr, flush=True)
 
 
 def _seed_notifications(user_ids: list[int], heavy_id: int) -> None:
@@ -304,6 +409,45 @@ def _cases(seeded: Seeded, heavy_ids: list[int]) -> list[Case]:
             max_queries=None,
             key="count",
         ),
+        *_grouped_cases(seeded.grouped),
+    ]
+
+
+def _grouped_cases(grouped: User) -> list[Case]:
+    who = f"user with {GROUPED_ROWS:,}"
+    return [
+        Case(f"first page, 20 items ({who}, flat)", grouped, LIST_URL),
+        Case(
+            f"grouped first page, 20 groups ({who})",
+            grouped,
+            LIST_URL,
+            {"grouped": "true"},
+            target_ms=GROUPED_TARGET_MS,
+            key="grouped",
+        ),
+        Case(
+            f"grouped first page, 20 unread groups ({who})",
+            grouped,
+            LIST_URL,
+            {"grouped": "true", "unread": "true"},
+            target_ms=GROUPED_TARGET_MS,
+        ),
+        Case(
+            f"unread count ({who}, flat)",
+            grouped,
+            COUNT_URL,
+            target_ms=COUNT_TARGET_MS,
+            max_queries=None,
+        ),
+        Case(
+            f"grouped unread count ({who})",
+            grouped,
+            COUNT_URL,
+            {"grouped": "true"},
+            target_ms=GROUPED_TARGET_MS,
+            max_queries=None,
+            key="grouped_count",
+        ),
     ]
 
 
@@ -338,6 +482,10 @@ def _timings_table(results: list[Result], seeded: Seeded) -> Table:
     table.notes += [
         f"Data {how}: {USERS:,} users with ~{PER_USER} notifications each and one heavy user "
         f"with {HEAVY_UNREAD:,} unread ({ROWS:,} rows, ~{READ_SHARE:.0%} of the others read).",
+        f"The grouped user ({seeded.grouped.username}) holds {GROUPED_ROWS:,} of "
+        f"{GROUPED_SPAN:,} more rows: posts in batches, groups of ~90 likes and ~45 replies "
+        f"of their posts, mentions; the newest {GROUPED_FRESH:,} and "
+        f"~{GROUPED_UNREAD_SHARE:.0%} of the older ones unread.",
         f"Load average after the runs: {load} on {os.cpu_count()} CPUs (p95 moves with it).",
         "Time: APIClient.get in-process (middleware, view, SQL, serializer, JSON rendering), "
         "DEBUG off, force_authenticate; a real request adds one query for the token lookup.",
@@ -396,7 +544,33 @@ class Baseline:
     setup: tuple[str, ...] = ()
 
 
-def _baselines(results: dict[str, Result], heavy: User, heavy_ids: list[int]) -> list[Baseline]:
+def _old_grouped_sql(user: User) -> str:
+    """The grouped page as it was before: one GROUP BY over every row of the user."""
+    page = (
+        notification_list(user=user)
+        .select_related(None)
+        .annotate(key=group_key_expression())
+        .values("key")
+        .annotate(
+            latest_id=Max("id"),
+            count=Count("id"),
+            unread_count=Count("id", filter=Q(read_at__isnull=True)),
+        )
+        .order_by("-latest_id")
+    )
+    return _captured_sql(page[:21])
+
+
+# The unread index as it was before it carried the group key.
+_UNREAD_WITHOUT_GROUP_KEY = (
+    "DROP INDEX notif_recipient_unread",
+    f"CREATE INDEX notif_recipient_unread ON {TABLE} (recipient_id, id) WHERE read_at IS NULL",
+)
+
+
+def _baselines(
+    results: dict[str, Result], heavy: User, heavy_ids: list[int], grouped: User
+) -> list[Baseline]:
     first = results["first"].queries[0]
     deep = results["deep"].queries[0]
     count = results["count"].queries[0]
@@ -429,6 +603,26 @@ def _baselines(results: dict[str, Result], heavy: User, heavy_ids: list[int]) ->
             "without the partial index notif_recipient_unread",
             count,
             ("DROP INDEX notif_recipient_unread",),
+        ),
+        *_grouped_baselines(results, grouped),
+    ]
+
+
+def _grouped_baselines(results: dict[str, Result], grouped: User) -> list[Baseline]:
+    count = results["grouped_count"].queries[0]
+    return [
+        Baseline(
+            f"grouped first page, 20 groups (user with {GROUPED_ROWS:,}): group entries",
+            results["grouped"].queries[0],
+            "GROUP BY every row (before)",
+            _old_grouped_sql(grouped),
+        ),
+        Baseline(
+            f"grouped unread count (user with {GROUPED_ROWS:,})",
+            count,
+            "the unread index without the group key",
+            count,
+            _UNREAD_WITHOUT_GROUP_KEY,
         ),
     ]
 
@@ -533,7 +727,7 @@ def run() -> list[Table]:
         cases = _cases(seeded, heavy_ids)
         results = [_measure(case) for case in cases]
         by_key = {result.case.key: result for result in results if result.case.key}
-        baselines = _baselines(by_key, seeded.heavy, heavy_ids)
+        baselines = _baselines(by_key, seeded.heavy, heavy_ids, seeded.grouped)
         return [
             _timings_table(results, seeded),
             _baseline_table(baselines),

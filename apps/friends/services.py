@@ -13,6 +13,7 @@ from apps.common.exceptions import ApplicationError, NotFoundError
 from apps.notifications.models import Notification
 from apps.notifications.services import (
     notification_create,
+    notifications_retract_activity_between,
     notifications_retract_all_between,
     notifications_retract_between,
 )
@@ -242,6 +243,7 @@ def friendship_delete(*, user: User, friend_id: int) -> None:
     notifications_retract_between(
         user_id=user.pk, other_id=friend_id, types=[Notification.Type.NEW_POST]
     )
+    notifications_retract_activity_between(user_id=user.pk, other_id=friend_id)
 
 
 @transaction.atomic
@@ -268,6 +270,8 @@ def block_create(*, blocker: User, blocked: User) -> Block:
     _settle_requests_for_block(blocker_id=blocker.pk, blocked_id=blocked.pk)
     _delete_friendship_rows(blocker.pk, blocked.pk)
     notifications_retract_all_between(user_id=blocker.pk, other_id=blocked.pk)
+    # What others' replies and mentions told each about the other's posts goes as well.
+    notifications_retract_activity_between(user_id=blocker.pk, other_id=blocked.pk)
     return block
 
 

@@ -83,7 +83,8 @@ class NotificationListApi(APIView):
             OpenApiParameter(
                 "grouped",
                 OpenApiTypes.BOOL,
-                description="One entry per batch of rapid posts (NotificationGroup items).",
+                description="One entry per group (NotificationGroup items): a batch of rapid "
+                "posts, or the likes or the replies of one post.",
             ),
         ],
         responses={
@@ -114,13 +115,14 @@ class NotificationListApi(APIView):
         )
 
     def _grouped(self, request: AuthenticatedRequest, filters: dict[str, Any]) -> Response:
+        rows = notification_list(user=request.user, filters=filters)
         return get_paginated_response(
             pagination_class=GroupPagination,
             serializer_class=NotificationGroupSerializer,
-            queryset=notification_group_list(user=request.user, filters=filters),
+            queryset=notification_group_list(rows=rows),
             request=request,
             view=self,
-            expand=lambda groups: notification_groups_expand(user=request.user, groups=groups),
+            expand=lambda groups: notification_groups_expand(rows=rows, groups=groups),
         )
 
 

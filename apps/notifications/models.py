@@ -21,6 +21,9 @@ class Notification(models.Model):
         FRIEND_REQUEST = "friend_request", "Friend request"
         FRIEND_ACCEPTED = "friend_accepted", "Friend accepted"
         NEW_MESSAGE = "new_message", "New message"
+        POST_LIKED = "post_liked", "Post liked"
+        POST_REPLIED = "post_replied", "Post replied"
+        MENTIONED = "mentioned", "Mentioned"
 
     # No database-level foreign keys on this table: PostgreSQL checks each one per row at
     # COMMIT (Django makes them deferred), locking every referenced user row; at 10,000
@@ -60,7 +63,8 @@ class Notification(models.Model):
     done_at = models.DateTimeField(null=True, blank=True)
     # False when the recipient turned realtime off for this type: stored, never pushed.
     pushed = models.BooleanField(default=True, db_default=True)
-    # Rapid posts by one author share a group; null means the notification stands alone.
+    # Rapid posts by one author share a group, as do the likes (or the replies) of one post;
+    # null means the notification stands alone.
     # NULL rather than "": the fan-out SQL writes NULL for a stand-alone row.
     group_key = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     group_count = models.PositiveIntegerField(default=1, db_default=1)
@@ -69,14 +73,23 @@ class Notification(models.Model):
         indexes = [
             # Inbox pages (newest first), `after=` catch-up (oldest first), latest id.
             models.Index(fields=["recipient", "id"], name="notif_recipient_id"),
-            # Unread count and the unread filter.
+            # Unread counts (unread is neither read nor done) and the unread filter; carrying
+            # the group key lets the grouped unread count read this index alone.
             models.Index(
                 fields=["recipient", "id"],
                 name="notif_recipient_unread",
-                condition=Q(read_at__isnull=True),
+                condition=Q(read_at__isnull=True, done_at__isnull=True),
+                include=["group_key"],
             ),
             # Retracting a post's notifications, and the cascade when a post is deleted.
             models.Index(fields=["post"], name="notif_post", condition=Q(post__isnull=False)),
+            # The grouped inbox: "is there a newer row in this group" (a group's newest row
+            # is its entry) and a page's group members, without reading the whole inbox.
+            models.Index(
+                fields=["recipient", "group_key", "id"],
+                name="notif_recipient_group",
+                condition=Q(group_key__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -120,6 +133,12 @@ class NotificationPreference(models.Model):
     friend_accepted_realtime = models.BooleanField(default=True)
     new_message_inbox = models.BooleanField(default=True)
     new_message_realtime = models.BooleanField(default=True)
+    post_liked_inbox = models.BooleanField(default=True)
+    post_liked_realtime = models.BooleanField(default=True)
+    post_replied_inbox = models.BooleanField(default=True)
+    post_replied_realtime = models.BooleanField(default=True)
+    mentioned_inbox = models.BooleanField(default=True)
+    mentioned_realtime = models.BooleanField(default=True)
     muted_post_types = models.JSONField(default=list, blank=True)
     batch_window_seconds = models.PositiveIntegerField(default=60)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,13 +1,13 @@
 """Reads over notifications: latest id, the delivery stream, the inbox."""
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import CharField, Count, F, Max, Q, QuerySet, Value
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -15,6 +15,7 @@ from django.utils.dateparse import parse_datetime
 from apps.accounts.models import User
 from apps.common.exceptions import NotFoundError
 from apps.friends.models import Friendship
+from apps.posts.models import Post
 
 from .filters import NotificationFilter
 from .models import InboxMarker, MutedUser, Notification, NotificationPreference
@@ -244,61 +245,112 @@ def group_key_expression() -> Coalesce:
     )
 
 
-def notification_group_list(
-    *, user: User, filters: dict[str, Any] | None = None
-) -> QuerySet[Notification, Mapping[str, Any]]:
-    """One row per group of the user's (filtered) notifications: key, latest id, counts.
+def notification_group_list(*, rows: QuerySet[Notification]) -> QuerySet[Notification]:
+    """The entry of each group of `rows` (a user's filtered notifications, from
+    `notification_list`): its newest row, with its `key` and `latest_id` (its own id)
+    annotated, and its actor loaded.
 
-    Rows are dicts; `notification_groups_expand` adds the latest item and the ids.
+    An entry is a row with no newer row of the same key, so a page is read newest first
+    from the index and stops after a page of entries: the cost follows the page, not the
+    size of the inbox. `notification_groups_expand` adds the counts, ids and actors.
     """
+    newer = rows.select_related(None).filter(group_key=OuterRef("group_key"), id__gt=OuterRef("id"))
     return (
-        notification_list(user=user, filters=filters)
-        .select_related(None)
-        .annotate(key=group_key_expression())
-        .values("key")
-        .annotate(
-            latest_id=Max("id"),
-            count=Count("id"),
-            unread_count=Count("id", filter=Q(read_at__isnull=True)),
-        )
+        rows.filter(Q(group_key__isnull=True) | ~Exists(newer))
+        .annotate(key=group_key_expression(), latest_id=F("id"))
         .order_by()
     )
 
 
+# How many of a group's most recent distinct actors its entry names.
+GROUP_ACTORS = 3
+
+
 def notification_groups_expand(
-    *, user: User, groups: Sequence[Mapping[str, Any]]
+    *, rows: QuerySet[Notification], groups: Sequence[Notification]
 ) -> list[dict[str, Any]]:
-    """Add each group's newest notification and its ids, in two queries for the whole page."""
-    keys = [group["key"] for group in groups]
-    latest = Notification.objects.select_related("actor").in_bulk(
-        [group["latest_id"] for group in groups]
-    )
-    ids: dict[str, list[int]] = {key: [] for key in keys}
-    members = (
-        Notification.objects.filter(recipient_id=user.pk, done_at__isnull=True)
-        .annotate(key=group_key_expression())
-        .filter(key__in=keys)
-        .order_by("id")
-        .values_list("key", "id")
-    )
-    for key, notification_id in members:
-        ids[key].append(notification_id)
-    return [
-        {**group, "ids": ids[group["key"]], "latest": latest[group["latest_id"]]}
-        for group in groups
-    ]
+    """Each entry as a group: its counts, ids and latest actors, in one query for the whole
+    page (the members of its groups; a stand-alone row is its own group and needs none).
+
+    `rows` must be those the page was read from: a group is its filtered members.
+    """
+    found: dict[str, dict[str, Any]] = {
+        entry.group_key: {"ids": [], "unread_count": 0, "actors": {}}
+        for entry in groups
+        if entry.group_key is not None
+    }
+    if found:
+        members = (
+            rows.select_related(None)
+            .filter(group_key__in=list(found))
+            .order_by("-id")
+            .values_list("id", "group_key", "read_at", "actor_id", "actor__username")
+        )
+        for notification_id, group_key, read_at, actor_id, username in members:
+            member = found[group_key or ""]
+            member["ids"].append(notification_id)
+            member["unread_count"] += read_at is None
+            # Newest first, so the first time an actor is seen is their latest.
+            member["actors"].setdefault(actor_id, username)
+    expanded = []
+    for entry in groups:
+        alone = {
+            "ids": [entry.pk],
+            "unread_count": int(entry.read_at is None),
+            "actors": {entry.actor_id: entry.actor.username},
+        }
+        group = found.get(entry.group_key or "", alone)
+        expanded.append(
+            {
+                "key": entry.group["key"],
+                "count": len(group["ids"]),
+                "unread_count": group["unread_count"],
+                "ids": sorted(group["ids"]),
+                "latest": entry,
+                "actors": [
+                    {"id": actor_id, "username": username}
+                    for actor_id, username in list(group["actors"].items())[:GROUP_ACTORS]
+                ],
+                "actor_count": len(group["actors"]),
+            }
+        )
+    return expanded
 
 
 def notification_group_unread_count(*, user_id: int) -> int:
-    return (
-        Notification.objects.filter(
-            recipient_id=user_id, read_at__isnull=True, done_at__isnull=True
-        )
-        .annotate(key=group_key_expression())
-        .values("key")
-        .distinct()
-        .count()
+    """How many groups hold an unread notification: the distinct keys of unread grouped
+    rows plus the unread rows that stand alone (key NULL, each a group of its own).
+
+    The unread index carries the group key, so one scan of that index alone feeds one
+    hash of the keys; a stand-alone row's key is never built (half the time of hashing
+    `group_key_expression()`).
+    """
+    sql = (
+        "SELECT COUNT(*) FILTER (WHERE group_key IS NOT NULL) "
+        "+ COALESCE(SUM(n) FILTER (WHERE group_key IS NULL), 0) "
+        f"FROM (SELECT group_key, COUNT(*) AS n FROM {Notification._meta.db_table} "
+        "WHERE recipient_id = %s AND read_at IS NULL AND done_at IS NULL GROUP BY group_key) keys"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id])
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def post_counts_get(*, post_id: int) -> tuple[int, int] | None:
+    """A visible post's (likes_count, reply_count); None once it is removed or deleted."""
+    counts: tuple[int, int] | None = (
+        Post.objects.filter(pk=post_id, removed_at__isnull=True)
+        .values_list("likes_count", "reply_count")
+        .first()
+    )
+    return counts
+
+
+def post_viewer_ids(*, author_id: int) -> list[int]:
+    """Who may see a post by `author_id`: the author and their friends."""
+    friends = Friendship.objects.filter(user_id=author_id).values_list("friend_id", flat=True)
+    return [author_id, *friends]
 
 
 def preference_for(*, user_id: int) -> NotificationPreference:

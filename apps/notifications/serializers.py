@@ -82,10 +82,28 @@ class NotificationSerializer(serializers.ModelSerializer[Notification]):
 
 
 class NotificationGroupSerializer(serializers.Serializer[Any]):
-    """One entry of the grouped inbox: a batch of notifications shown as one."""
+    """One entry of the grouped inbox: a batch of posts, the likes or the replies of one
+    post, shown as one ("pablo, tito and 3 others liked your post")."""
 
     key = serializers.CharField()
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(help_text="Notifications in the group, exact.")
     unread_count = serializers.IntegerField()
     ids = serializers.ListField(child=serializers.IntegerField())
     latest = NotificationSerializer()
+    actors = UserRefSerializer(
+        many=True, help_text="The latest few distinct actors of the group, newest first."
+    )
+    actor_count = serializers.IntegerField(help_text="Distinct actors in the group, exact.")
+
+    def to_representation(self, instance: dict[str, Any]) -> dict[str, Any]:
+        # The declared fields' shape, built directly: DRF's nested fields took about half of
+        # a grouped page's time. `latest` is the frame, which is the inbox item (tested).
+        return {
+            "key": instance["key"],
+            "count": instance["count"],
+            "unread_count": instance["unread_count"],
+            "ids": instance["ids"],
+            "latest": frame_for(instance["latest"]),
+            "actors": instance["actors"],
+            "actor_count": instance["actor_count"],
+        }

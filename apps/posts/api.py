@@ -1,4 +1,4 @@
-"""Post endpoints: feed, create, detail, delete, like, replies."""
+"""Post endpoints: feed, create, detail, delete, like, replies (list, create, delete)."""
 
 from typing import Any
 
@@ -13,9 +13,16 @@ from apps.common.pagination import NewestFirstCursorPagination, get_paginated_re
 from apps.common.throttling import WriteRateThrottle
 
 from .models import CONTENT_MAX_LENGTH, Post
-from .selectors import post_feed, post_get_visible, reply_list
+from .selectors import post_feed, post_get_visible, reply_get, reply_list
 from .serializers import PostSerializer, ReplySerializer
-from .services import post_create, post_delete, post_like, post_unlike, reply_create
+from .services import (
+    post_create,
+    post_delete,
+    post_like,
+    post_unlike,
+    reply_create,
+    reply_delete,
+)
 
 CONTENT_BLANK = "This field may not be blank."
 
@@ -107,3 +114,12 @@ class PostReplyListCreateApi(APIView):
         data.is_valid(raise_exception=True)
         reply = reply_create(post=post, author=request.user, **data.validated_data)
         return Response(ReplySerializer(reply).data, status=status.HTTP_201_CREATED)
+
+
+class PostReplyDetailApi(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request: AuthenticatedRequest, post_id: int, reply_id: int) -> Response:
+        post = post_get_visible(user=request.user, post_id=post_id)
+        reply = reply_get(post=post, reply_id=reply_id)
+        reply_delete(reply=reply, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

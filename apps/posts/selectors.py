@@ -9,6 +9,7 @@ from apps.friends.selectors import friend_ids
 from .models import Post, Reply
 
 POST_NOT_FOUND = "Post not found."
+REPLY_NOT_FOUND = "Reply not found."
 
 
 def post_feed(*, user: User) -> QuerySet[Post]:
@@ -29,3 +30,11 @@ def post_get_visible(*, user: User, post_id: int) -> Post:
 
 def reply_list(*, post: Post) -> QuerySet[Reply]:
     return post.replies.select_related("author").order_by("created_at", "id")
+
+
+def reply_get(*, post: Post, reply_id: int) -> Reply:
+    """A reply of a post the caller may see (found with `post_get_visible`)."""
+    reply = post.replies.select_related("author").filter(pk=reply_id).first()
+    if reply is None:
+        raise NotFoundError(REPLY_NOT_FOUND, code="not_found")
+    return reply

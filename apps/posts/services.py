@@ -8,14 +8,21 @@ from apps.accounts.models import User
 from apps.common.exceptions import ApplicationError, ForbiddenError
 from apps.friends.selectors import friendship_exists
 from apps.notifications.services import (
+    notifications_create_for_like,
+    notifications_create_for_mentions,
     notifications_create_for_post,
+    notifications_create_for_reply,
     notifications_retract_for_posts,
+    notifications_retract_for_reply,
+    notifications_retract_like,
+    post_counts_announce,
 )
 
 from .models import Like, Post, Reply
 
 TARGET_NOT_FRIEND = "You can only post on your own profile or a friend's."
 NOT_AUTHOR = "Only the author can delete this post."
+NOT_REPLY_AUTHOR = "Only the reply's author or the post's author can delete this reply."
 DELETED_BY_AUTHOR = "Deleted by the author."
 
 
@@ -35,6 +42,7 @@ def post_create(
     post.full_clean()
     post.save()
     notifications_create_for_post(post=post)
+    notifications_create_for_mentions(post=post)
     return post
 
 
@@ -66,7 +74,8 @@ def posts_remove(*, post_ids: list[int], by: User, reason: str) -> tuple[list[in
 
 @transaction.atomic
 def post_like(*, post: Post, user: User) -> Post:
-    """Like once; liking again changes nothing."""
+    """Like once; liking again changes nothing. The author is notified (unless it is their
+    own like) and every open feed that shows the post gets the new count."""
     try:
         with transaction.atomic():
             Like.objects.create(post=post, user=user)
@@ -74,22 +83,43 @@ def post_like(*, post: Post, user: User) -> Post:
         return post
     Post.objects.filter(pk=post.pk).update(likes_count=F("likes_count") + 1)
     post.refresh_from_db(fields=["likes_count"])
+    notifications_create_for_like(post=post, actor=user)
+    post_counts_announce(post_id=post.pk, author_id=post.author_id)
     return post
 
 
 @transaction.atomic
 def post_unlike(*, post: Post, user: User) -> Post:
+    """Take a like back, and the notification it caused."""
     deleted, _ = Like.objects.filter(post=post, user=user).delete()
     if deleted:
         Post.objects.filter(pk=post.pk).update(likes_count=F("likes_count") - 1)
         post.refresh_from_db(fields=["likes_count"])
+        notifications_retract_like(post_id=post.pk, actor_id=user.pk)
+        post_counts_announce(post_id=post.pk, author_id=post.author_id)
     return post
 
 
 @transaction.atomic
 def reply_create(*, post: Post, author: User, content: str) -> Reply:
+    """Store a reply; notifies the post's author, its earlier repliers and the mentioned."""
     reply = Reply(post=post, author=author, content=content)
     reply.full_clean()
     reply.save()
     Post.objects.filter(pk=post.pk).update(reply_count=F("reply_count") + 1)
+    notifications_create_for_reply(reply=reply)
+    post_counts_announce(post_id=post.pk, author_id=post.author_id)
     return reply
+
+
+@transaction.atomic
+def reply_delete(*, reply: Reply, user: User) -> None:
+    """The reply's author, or the post's, deletes it, and every notification it caused."""
+    post = reply.post
+    if user.pk not in (reply.author_id, post.author_id):
+        raise ForbiddenError(NOT_REPLY_AUTHOR, code="permission_denied")
+    reply_id = reply.pk
+    reply.delete()
+    Post.objects.filter(pk=post.pk).update(reply_count=F("reply_count") - 1)
+    notifications_retract_for_reply(post_id=post.pk, reply_id=reply_id)
+    post_counts_announce(post_id=post.pk, author_id=post.author_id)

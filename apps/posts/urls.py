@@ -2,7 +2,13 @@
 
 from django.urls import path
 
-from .api import PostDetailApi, PostLikeApi, PostListCreateApi, PostReplyListCreateApi
+from .api import (
+    PostDetailApi,
+    PostLikeApi,
+    PostListCreateApi,
+    PostReplyDetailApi,
+    PostReplyListCreateApi,
+)
 
 app_name = "posts"
 
@@ -11,4 +17,9 @@ urlpatterns = [
     path("posts/<id:post_id>/", PostDetailApi.as_view(), name="detail"),
     path("posts/<id:post_id>/like/", PostLikeApi.as_view(), name="like"),
     path("posts/<id:post_id>/replies/", PostReplyListCreateApi.as_view(), name="replies"),
+    path(
+        "posts/<id:post_id>/replies/<id:reply_id>/",
+        PostReplyDetailApi.as_view(),
+        name="reply",
+    ),
 ]

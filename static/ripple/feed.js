@@ -3,7 +3,7 @@
 import { api } from "./api.js";
 import { otherTabs, realtime } from "./app.js";
 import { h, infiniteScroll, showError, showFieldErrors } from "./dom.js";
-import { postCard } from "./post-card.js";
+import { postCard, showCounts } from "./post-card.js";
 
 const form = document.getElementById("post-form");
 const formStatus = document.getElementById("post-status");
@@ -146,6 +146,9 @@ realtime.addEventListener("notification", ({ detail: { frame } }) => {
 otherTabs?.addEventListener("message", ({ data }) => {
   if (data?.type === "post" && data.post) add(data.post, { atTop: true, fresh: true });
 });
+
+// Likes and replies of posts on this feed, as they happen.
+realtime.addEventListener("counts", ({ detail }) => showCounts(detail));
 
 realtime.addEventListener("removed", ({ detail: ids }) => {
   for (const id of ids) {

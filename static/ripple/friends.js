@@ -263,6 +263,13 @@ realtime.addEventListener("notification", ({ detail: { frame } }) => {
   }
 });
 
+// A mention links here with `?username=`: search for that person straight away.
+const wanted = new URLSearchParams(location.search).get("username");
+if (wanted) {
+  searchForm.username.value = wanted;
+  searchForm.requestSubmit();
+}
+
 Promise.all([
   loadRequests("incoming"),
   loadRequests("outgoing"),

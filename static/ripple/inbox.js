@@ -19,13 +19,22 @@ const skeleton = document.getElementById("inbox-skeleton");
 const loading = document.getElementById("inbox-loading");
 const chips = document.getElementById("type-chips");
 const shortcuts = document.getElementById("shortcuts");
-// The type chips: each shows some notification types (activity types join as they come).
+// The type chips: each shows some notification types.
 const FILTERS = {
   posts: ["new_post"],
   requests: ["friend_request", "friend_accepted"],
   messages: ["new_message"],
+  activity: ["post_liked", "post_replied", "mentioned"],
 };
-const ICONS = { new_post: "✎", friend_request: "+", friend_accepted: "✓", new_message: "✉" };
+const ICONS = {
+  new_post: "✎",
+  friend_request: "+",
+  friend_accepted: "✓",
+  new_message: "✉",
+  post_liked: "♥",
+  post_replied: "↩",
+  mentioned: "@",
+};
 const filter = FILTERS[params.get("type")] ? params.get("type") : "";
 const rows = new Map(); // item id (all) or group key (grouped) → {entry, element}
 const UNDO_MS = 12_000; // at least 10 s to change one's mind
@@ -46,13 +55,13 @@ function say(message) {
 
 // --- rendering ---
 
-function link(item, count, onOpen) {
-  const { text, href } = describe(item, count);
+function link(item, count, group, onOpen) {
+  const { text, href } = describe(item, count, group);
   return h("a", { class: "notice-link", href, onClick: onOpen }, text);
 }
 
-function row({ key, unread, item, count, actions, onOpen, extra, outcome }) {
-  const { preview } = describe(item, count);
+function row({ key, unread, item, count, group = null, actions, onOpen, extra, outcome }) {
+  const { preview } = describe(item, count, group);
   return h(
     "li",
     { class: `notice${unread ? " unread" : ""}`, dataset: { key: String(key), type: item.type } },
@@ -61,7 +70,7 @@ function row({ key, unread, item, count, actions, onOpen, extra, outcome }) {
     h(
       "div",
       { class: "notice-body" },
-      h("div", { class: "notice-title" }, unread ? h("span", { class: "visually-hidden", text: "Unread: " }) : null, link(item, count, onOpen), extra),
+      h("div", { class: "notice-title" }, unread ? h("span", { class: "visually-hidden", text: "Unread: " }) : null, link(item, count, group, onOpen), extra),
       preview ? h("p", { class: "notice-preview", text: preview }) : null,
       outcome ? h("p", { class: "notice-outcome", text: outcome }) : null,
       timeElement(item.created_at),
@@ -106,11 +115,11 @@ function itemRow(item) {
 
 function groupRow(entry) {
   const unread = entry.unread_count > 0;
-  const { text } = describe(entry.latest, entry.count);
+  const { text } = describe(entry.latest, entry.count, entry);
   const actions = [button("Done", `Done: ${text}`, () => markDone(entry.key, entry.ids, text), "done")];
   if (unread) actions.unshift(button("Mark read", `Mark read: ${text}`, () => readGroup(entry), "read"));
   const extra = entry.count > 1 ? h("span", { class: "count-pill", "aria-hidden": "true", text: String(entry.count) }) : null;
-  return row({ key: entry.key, unread, item: entry.latest, count: entry.count, onOpen: (event) => openGroup(event, entry), actions, extra });
+  return row({ key: entry.key, unread, item: entry.latest, count: entry.count, group: entry, onOpen: (event) => openGroup(event, entry), actions, extra });
 }
 
 function render(key, entry, { atTop = false } = {}) {
@@ -434,14 +443,20 @@ realtime.addEventListener("notification", ({ detail: { frame: item } }) => {
   const { key, count } = groupOf(item);
   const known = rows.get(key)?.entry;
   if (known?.ids.includes(item.id)) return;
+  const earlier = (known?.actors ?? []).filter((actor) => actor.id !== item.actor?.id);
+  const isNewActor = earlier.length === (known?.actors ?? []).length;
+  const total = count ?? (known?.count ?? 0) + 1;
   render(
     key,
     {
       key,
-      count: count ?? (known?.count ?? 0) + 1,
+      count: total,
       unread_count: (known?.unread_count ?? 0) + 1,
       ids: [...(known?.ids ?? []), item.id],
       latest: item,
+      // The group grows: its latest actor first. Every like is a different person.
+      actors: [item.actor, ...earlier].filter(Boolean).slice(0, 3),
+      actor_count: item.type === "post_liked" ? total : (known?.actor_count ?? 0) + (isNewActor ? 1 : 0),
     },
     { atTop: true },
   );
@@ -515,7 +530,12 @@ realtime.addEventListener("removed", ({ detail: ids }) => {
     const left = entry.ids.filter((id) => !removed.has(id));
     if (left.length === entry.ids.length) continue;
     if (!left.length) forget(key);
-    else render(key, { ...entry, ids: left, count: entry.count - (entry.ids.length - left.length) });
+    else {
+      const count = entry.count - (entry.ids.length - left.length);
+      // Which actors went is not known here: likes are one per person, others keep theirs.
+      const actorCount = entry.latest.type === "post_liked" ? count : entry.actor_count;
+      render(key, { ...entry, ids: left, count, actor_count: actorCount });
+    }
   }
 });
 

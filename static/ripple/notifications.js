@@ -6,11 +6,56 @@ export function groupOf(item) {
   return { key: `${item.type}:${item.actor?.id ?? item.id}`, count: null };
 }
 
-/** `{text, href, preview}` for an item, or for `count` of them in one group. */
-export function describe(item, count = 1) {
+const me = Number(document.body?.dataset.userId);
+
+// How many names an entry spells out before "and N others".
+const NAMED = 2;
+
+/** "pablo", "pablo and tito", "pablo, tito and 3 others": `names` newest first, `total` people. */
+export function people(names, total = names.length) {
+  if (!names.length) return total === 1 ? "Someone" : `${total} people`;
+  const shown = names.slice(0, Math.max(1, Math.min(NAMED, names.length, total)));
+  const others = Math.max(0, total - shown.length);
+  if (others === 0) {
+    if (shown.length === 1) return shown[0];
+    return `${shown.slice(0, -1).join(", ")} and ${shown[shown.length - 1]}`;
+  }
+  return `${shown.join(", ")} and ${others === 1 ? "1 other" : `${others} others`}`;
+}
+
+function whosePost(post) {
+  return post?.author_id === me ? "your post" : "a post you replied to";
+}
+
+/**
+ * `{text, href, preview}` for an item, or for `count` of them in one group. `group` (a
+ * grouped inbox entry) names the latest actors and how many there are in all.
+ */
+export function describe(item, count = 1, group = null) {
   const data = item.data ?? {};
   const name = item.actor?.username ?? "Someone";
+  const post = data.post ?? null;
+  // A pushed like stands for one person each, so the group's count is the people's count.
+  const who = group
+    ? people(group.actors.map((actor) => actor.username), group.actor_count)
+    : people([name], item.type === "post_liked" ? count : 1);
   switch (item.type) {
+    case "post_liked":
+      return { text: `${who} liked ${whosePost(post)}`, href: postHref(post), preview: post?.excerpt ?? "" };
+    case "post_replied": {
+      const replies = count > 1 ? ` (${count} replies)` : "";
+      return {
+        text: `${who} replied to ${whosePost(post)}${replies}`,
+        href: postHref(post),
+        preview: data.reply?.excerpt ?? "",
+      };
+    }
+    case "mentioned":
+      return {
+        text: `${name} mentioned you ${data.reply ? "in a reply" : "in a post"}`,
+        href: postHref(post),
+        preview: data.reply?.excerpt ?? post?.excerpt ?? "",
+      };
     case "new_post":
       return {
         text: count > 1 ? `${name} posted ${count} things` : `${name} posted something`,
@@ -30,4 +75,8 @@ export function describe(item, count = 1) {
     default:
       return { text: "New notification", href: "/inbox/", preview: "" };
   }
+}
+
+function postHref(post) {
+  return Number.isSafeInteger(post?.id) ? `/posts/${post.id}/` : "/inbox/";
 }

@@ -1,5 +1,5 @@
-// One post as a card: author (with their menu), type, time, content, like button and
-// replies link.
+// One post as a card: author (with their menu), type, time, content (mentions as links),
+// like button and replies link; `showCounts` applies live counts to every card of a post.
 
 import { api } from "./api.js";
 import { currentUser } from "./app.js";
@@ -54,6 +54,42 @@ function authorMenu(author) {
   return menu;
 }
 
+// As the server reads mentions (apps/notifications/services/activity.py): `@name` not after
+// a word character or `@`, ending on a word character.
+const MENTION = /(?<![\p{L}\p{N}_@])@([\p{L}\p{N}_.+-]*[\p{L}\p{N}_])/gu;
+
+/** The text as nodes, each `@name` a link to finding that person; never parsed as HTML. */
+export function withMentions(text) {
+  const nodes = [];
+  let last = 0;
+  for (const match of text.matchAll(MENTION)) {
+    nodes.push(text.slice(last, match.index));
+    const href = `/friends/?username=${encodeURIComponent(match[1])}`;
+    nodes.push(h("a", { class: "mention", href, text: match[0] }));
+    last = match.index + match[0].length;
+  }
+  nodes.push(text.slice(last));
+  return nodes.filter((node) => node !== "");
+}
+
+/** Live counts (a `post_counts` frame) on every card of that post on this page. */
+export function showCounts({ post_id: postId, likes_count: likes, reply_count: replies }) {
+  if (!Number.isSafeInteger(postId)) return;
+  for (const card of document.querySelectorAll(`article.post[data-post-id="${postId}"]`)) {
+    const like = card.querySelector("button.like");
+    if (like && Number.isSafeInteger(likes)) {
+      like.querySelector(".count").textContent = String(likes);
+      const verb = like.getAttribute("aria-pressed") === "true" ? "Unlike" : "Like";
+      like.setAttribute("aria-label", `${verb}, ${plural(likes, "like", "likes")}`);
+    }
+    const label = card.querySelector(".replies");
+    if (label && Number.isSafeInteger(replies)) {
+      label.textContent = plural(replies, "reply", "replies");
+      if (label.dataset.replyCount !== undefined) label.dataset.replyCount = String(replies);
+    }
+  }
+}
+
 export function postCard(post, { link = true } = {}) {
   const replies = plural(post.reply_count, "reply", "replies");
   return h(
@@ -71,7 +107,7 @@ export function postCard(post, { link = true } = {}) {
       timeElement(post.created_at),
       authorMenu(post.author),
     ),
-    h("p", { class: "post-content", text: post.content }),
+    h("p", { class: "post-content" }, ...withMentions(post.content)),
     h(
       "footer",
       { class: "post-actions" },

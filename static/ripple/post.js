@@ -1,9 +1,9 @@
 // The post page: one post, its replies, and a reply form.
 
 import { api } from "./api.js";
-import "./app.js";
+import { realtime } from "./app.js";
 import { h, showFieldErrors, timeElement } from "./dom.js";
-import { postCard } from "./post-card.js";
+import { postCard, showCounts, withMentions } from "./post-card.js";
 
 const container = document.getElementById("post");
 const postId = Number(container.dataset.postId);
@@ -19,7 +19,7 @@ function replyItem(reply) {
     "li",
     { class: "reply", dataset: { replyId: reply.id } },
     h("div", { class: "post-meta" }, h("strong", { text: reply.author.username }), timeElement(reply.created_at)),
-    h("p", { class: "post-content", text: reply.content }),
+    h("p", { class: "post-content" }, ...withMentions(reply.content)),
   );
 }
 
@@ -66,5 +66,11 @@ form.addEventListener("submit", async (event) => {
 });
 
 more.addEventListener("click", () => loadReplies(next));
+
+realtime.addEventListener("counts", ({ detail }) => {
+  if (detail.post_id !== postId) return;
+  if (Number.isSafeInteger(detail.reply_count)) replyCount = detail.reply_count;
+  showCounts(detail);
+});
 
 load();

@@ -11,6 +11,7 @@
 //   "synced"        {lastId}           the catch-up after (re)connecting is complete
 //   "unread"        count              the server's unread count after a read-state change
 //   "removed"       [ids]              notifications withdrawn by the server
+//   "counts"        {post_id, likes_count, reply_count}  a post's live counts (not stored)
 //   "terminated"    reason             the account can no longer connect; the client stops
 //   "updated"       {ids, state, ...}  read state changed elsewhere (notification_updated)
 //   "state"         "connecting" | "open" (caught up and streaming) | "offline" (retrying,
@@ -22,6 +23,7 @@ const CONTROL = new Set([
   "notification_removed",
   "notification_updated",
   "session_terminated",
+  "post_counts",
   "pong",
   "error",
 ]);
@@ -199,6 +201,9 @@ export class RealtimeClient extends EventTarget {
         break;
       case "notification_updated":
         if (frame.data && Array.isArray(frame.data.ids)) this.#emit("updated", frame.data);
+        break;
+      case "post_counts":
+        if (frame.data) this.#emit("counts", frame.data);
         break;
       case "session_terminated":
         this.#terminate(frame.reason);

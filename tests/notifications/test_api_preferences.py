@@ -12,7 +12,10 @@ PREFS = "/api/notification-preferences/"
 DEFAULTS: dict[str, Any] = {
     "types": {
         kind: {"inbox": True, "realtime": True}
-        for kind in ("new_post", "friend_request", "friend_accepted", "new_message")
+        for kind in (
+            *("new_post", "friend_request", "friend_accepted", "new_message"),
+            *("post_liked", "post_replied", "mentioned"),
+        )
     },
     "muted_post_types": [],
     "batch_window_seconds": 60,

@@ -292,3 +292,48 @@ def test_post_reply_list_returns_replies_oldest_first(client_for, user):
 
 def test_post_feed_anonymous_returns_401(api_client):
     assert api_client.get(POSTS_URL).status_code == 401
+
+
+def test_post_reply_delete_by_its_author_or_the_posts_returns_204(client_for, friends):
+    author, friend = friends
+    post = PostFactory(author=author, reply_count=2)
+    mine, theirs = ReplyFactory(post=post, author=friend), ReplyFactory(post=post, author=friend)
+
+    by_replier = client_for(friend).delete(_detail_url(post, f"replies/{mine.id}/"))
+    by_author = client_for(author).delete(_detail_url(post, f"replies/{theirs.id}/"))
+
+    assert (by_replier.status_code, by_author.status_code) == (204, 204)
+    assert client_for(author).get(_detail_url(post)).json()["reply_count"] == 0
+
+
+def test_post_reply_delete_by_another_friend_is_403_and_keeps_the_reply(client_for, friends):
+    author, friend = friends
+    other = UserFactory()
+    from tests.factories import make_friends
+
+    make_friends(author, other)
+    post = PostFactory(author=author, reply_count=1)
+    reply = ReplyFactory(post=post, author=friend)
+
+    response = client_for(other).delete(_detail_url(post, f"replies/{reply.id}/"))
+
+    assert response.status_code == 403
+    assert post.replies.filter(pk=reply.pk).exists()
+
+
+@pytest.mark.parametrize("wrong", ["stranger", "other_post"])
+def test_post_reply_delete_of_an_unseen_post_or_another_posts_reply_is_404(
+    client_for, friends, wrong
+):
+    author, friend = friends
+    post = PostFactory(author=author, reply_count=1)
+    reply = ReplyFactory(post=post, author=friend)
+    if wrong == "stranger":
+        user, url = UserFactory(), _detail_url(post, f"replies/{reply.id}/")
+    else:
+        user, url = friend, _detail_url(PostFactory(author=friend), f"replies/{reply.id}/")
+
+    response = client_for(user).delete(url)
+
+    assert response.status_code == 404
+    assert post.replies.filter(pk=reply.pk).exists()

@@ -28,7 +28,7 @@ from apps.friends.models import FriendRequest
 from apps.friends.services import block_create, friend_request_create, friendship_delete
 from apps.notifications.models import Notification
 from apps.notifications.services import muted_user_create, preference_update
-from apps.posts.models import Post
+from apps.posts.models import Post, Reply
 from apps.posts.services import post_create, post_like, reply_create
 from tests.factories import UserFactory, make_friends
 
@@ -67,6 +67,7 @@ class World:
     sue: User
     dan: User
     post: Post  # alice's
+    reply: Reply  # bob's, on alice's post
     request: FriendRequest  # ray -> alice, pending
     notification: Notification  # alice's: bob's post
 
@@ -89,7 +90,7 @@ def build_world() -> World:
     users["dan"].save(update_fields=["is_active"])
 
     post = post_create(author=alice, content=f"alice's post {SECRET}", type=Post.Type.THOUGHTS)
-    reply_create(post=post, author=users["bob"], content=f"bob's reply {SECRET}")
+    reply = reply_create(post=post, author=users["bob"], content=f"bob's reply {SECRET}")
     post_like(post=post, user=users["bob"])
     post_create(author=users["bob"], content=f"bob's post {SECRET}", type=Post.Type.THOUGHTS)
     message_send(sender=alice, recipient=users["bob"], text=f"alice to bob {SECRET}")
@@ -97,7 +98,7 @@ def build_world() -> World:
     notification = Notification.objects.get(recipient=alice, type=Notification.Type.NEW_POST)
     for user in users.values():
         Token.objects.get_or_create(user=user)
-    return World(**users, post=post, request=request, notification=notification)
+    return World(**users, post=post, reply=reply, request=request, notification=notification)
 
 
 @pytest.fixture(scope="module")

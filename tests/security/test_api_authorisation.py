@@ -80,6 +80,7 @@ BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
 PARAMS: dict[str, Callable[[World], int]] = {
     "request_id": lambda w: w.request.pk,
     "post_id": lambda w: w.post.pk,
+    "reply_id": lambda w: w.reply.pk,
     "notification_id": lambda w: w.notification.pk,
 }
 USER_PARAM = {
@@ -166,6 +167,9 @@ OBJECT_CASES = [
     ObjectCase("DELETE", "/api/posts/{post_id}/like/", "bob", 200, refused(404, *OUTSIDERS)),
     ObjectCase("GET", "/api/posts/{post_id}/replies/", "bob", 200, refused(404, *OUTSIDERS)),
     ObjectCase("POST", "/api/posts/{post_id}/replies/", "bob", 201, refused(404, *OUTSIDERS)),
+    # bob's reply on alice's post: bob or alice may delete it; another friend is told no.
+    ObjectCase("DELETE", "/api/posts/{post_id}/replies/{reply_id}/", "bob", 204,
+               {**refused(404, *OUTSIDERS), **refused(403, "mal")}),
     # Posting on alice's profile needs her friendship; the API names the field (400).
     ObjectCase("POST", "/api/posts/", "bob", 201, refused(400, *OUTSIDERS),
                body=lambda w: {"content": "hi", "type": "thoughts", "target_profile": w.alice.pk}),

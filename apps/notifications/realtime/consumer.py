@@ -23,6 +23,7 @@ from .events import (
     NotificationCreated,
     NotificationRemoved,
     NotificationUpdated,
+    PostCounts,
     SessionTerminated,
     UnreadCount,
     user_group,
@@ -202,6 +203,10 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         await self._send_json(dict(wire_frame(event)))
 
     async def notification_updated(self, event: NotificationUpdated) -> None:
+        await self._send_json(dict(wire_frame(event)))
+
+    async def post_counts(self, event: PostCounts) -> None:
+        # Straight to the socket, not through the cursor: it is not a stored notification.
         await self._send_json(dict(wire_frame(event)))
 
     async def session_terminated(self, event: SessionTerminated) -> None:

@@ -72,12 +72,24 @@ class SessionTerminated(TypedDict):
     reason: str
 
 
+class PostCounts(TypedDict):
+    """A post's like and reply counts changed. Not a notification: nothing is stored, it
+    carries no id and leaves the connection's cursor where it was; a client that misses
+    one reads the counts with the post."""
+
+    type: Literal["post.counts"]
+    post_id: int
+    likes_count: int
+    reply_count: int
+
+
 Event = (
     NotificationCreated
     | NotificationRemoved
     | UnreadCount
     | NotificationUpdated
     | SessionTerminated
+    | PostCounts
 )
 
 # (recipient id, event)
@@ -97,6 +109,7 @@ WIRE_TYPES: dict[str, str | None] = {
     "unread.count": "unread_count",
     "notification.updated": "notification_updated",
     "session.terminated": "session_terminated",
+    "post.counts": "post_counts",
 }
 
 
@@ -145,8 +158,17 @@ def session_terminated(*, reason: str) -> SessionTerminated:
     return {"type": "session.terminated", "reason": reason}
 
 
+def post_counts(*, post_id: int, likes_count: int, reply_count: int) -> PostCounts:
+    return {
+        "type": "post.counts",
+        "post_id": post_id,
+        "likes_count": likes_count,
+        "reply_count": reply_count,
+    }
+
+
 def wire_frame(
-    event: NotificationRemoved | UnreadCount | NotificationUpdated | SessionTerminated,
+    event: NotificationRemoved | UnreadCount | NotificationUpdated | SessionTerminated | PostCounts,
 ) -> WireFrame:
     """The frame a client receives for a control event."""
     wire_type = WIRE_TYPES[event["type"]]
@@ -158,4 +180,11 @@ def wire_frame(
         return {"type": wire_type, "data": {"ids": event["ids"]}}
     if event["type"] == "unread.count":
         return {"type": wire_type, "data": {"count": event["count"]}}
+    if event["type"] == "post.counts":
+        counts = {
+            "post_id": event["post_id"],
+            "likes_count": event["likes_count"],
+            "reply_count": event["reply_count"],
+        }
+        return {"type": wire_type, "data": counts}
     return {"type": wire_type, "reason": event["reason"]}

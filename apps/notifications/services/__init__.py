@@ -1,5 +1,14 @@
 """Notification writes, split by concern; import them from here."""
 
+from .activity import (
+    notifications_create_for_like,
+    notifications_create_for_mentions,
+    notifications_create_for_reply,
+    notifications_retract_activity_between,
+    notifications_retract_for_reply,
+    notifications_retract_like,
+    post_counts_announce,
+)
 from .fanout import notifications_create_for_post
 from .preferences import muted_user_create, muted_user_delete, preference_update
 from .read_state import (
@@ -34,6 +43,13 @@ __all__ = [
     "muted_user_create",
     "muted_user_delete",
     "notification_create",
+    "notifications_create_for_like",
+    "notifications_create_for_mentions",
+    "notifications_create_for_reply",
+    "notifications_retract_activity_between",
+    "notifications_retract_for_reply",
+    "notifications_retract_like",
+    "post_counts_announce",
     "notification_dismiss",
     "notification_mark_read",
     "notification_mark_unread",

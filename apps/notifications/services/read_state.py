@@ -5,6 +5,7 @@ Every change reaches every open connection of the user, on every worker, as one
 change committed; the tabs apply it without asking the server again.
 """
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
@@ -18,13 +19,10 @@ from apps.accounts.models import User
 from ..models import InboxMarker, Notification
 from ..realtime.events import InboxCounts, NotificationFrame, TriageState, notification_updated
 from ..realtime.push import push_after_commit
-from ..selectors import (
-    group_key_expression,
-    notification_counts,
-    notification_get,
-    notification_latest_id,
-)
+from ..selectors import notification_counts, notification_get, notification_latest_id
 from ..serializers import format_datetime, frame_for
+
+STANDALONE_KEY = re.compile(r"n([0-9]{1,18})")
 
 
 def _push_updated_on_commit(
@@ -93,7 +91,13 @@ def _bulk(
     if up_to is not None:
         queryset = queryset.filter(id__lte=up_to)
     if group is not None:
-        queryset = queryset.alias(group_id=group_key_expression()).filter(group_id=group)
+        # The column, not the computed key, so the group's index serves it; a stand-alone
+        # row's key is `n<id>` (Notification.group).
+        alone = STANDALONE_KEY.fullmatch(group)
+        if alone:
+            queryset = queryset.filter(group_key__isnull=True, id=int(alone[1]))
+        else:
+            queryset = queryset.filter(group_key=group)
     return queryset
 
 

@@ -408,3 +408,25 @@ async def test_a_post_over_http_reaches_a_friends_socket_once_the_response_is_ou
     assert response["status"] == 201
     assert (frame["type"], frame["data"]["id"]) == ("new_post", json.loads(response["body"])["id"])
     await socket.disconnect()
+
+
+async def test_post_counts_event_goes_straight_to_the_socket_and_leaves_the_cursor():
+    from apps.notifications.realtime.events import post_counts
+
+    alice = await create_user()
+    ws = await connect(alice)
+    notification = await create_notification(recipient=alice)
+
+    await get_channel_layer().group_send(
+        user_group(alice.id), post_counts(post_id=7, likes_count=3, reply_count=1)
+    )
+    counts = await ws.receive_json_from()
+    await send_created(notification, prev_id=None)
+
+    assert counts == {
+        "type": "post_counts",
+        "data": {"post_id": 7, "likes_count": 3, "reply_count": 1},
+    }
+    assert await ws.receive_json_from() == frame_for(notification)
+    assert await ws.receive_nothing()
+    await ws.disconnect()
