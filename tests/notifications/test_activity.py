@@ -19,7 +19,7 @@ from apps.posts.services import (
     reply_create,
     reply_delete,
 )
-from tests.factories import PostFactory, UserFactory, make_friends
+from tests.factories import BlockFactory, PostFactory, UserFactory, make_friends
 
 pytestmark = pytest.mark.django_db
 
@@ -473,3 +473,26 @@ def test_unfriending_retracts_reply_and_mention_notifications_about_each_others_
     # What pablo holds about his own post stays, the author's like included.
     assert set(_rows(recipient=pablo).values_list("type", flat=True)) == {LIKED, REPLIED}
     assert (pablo.id, {"type": "notification.removed", "ids": sorted(about_authors_post)}) in pushes
+
+
+def test_no_reply_or_mention_crosses_a_block_between_the_replier_and_a_friend_of_the_author(
+    django_capture_on_commit_callbacks,
+):
+    # Participants and mentioned friends of the author need not be friends of the replier,
+    # so the friendship rows alone do not keep a block out.
+    author, (replier, blocker, blocked_by_replier) = _author_with_friends(3)
+    post = PostFactory(author=author)
+    reply_create(post=post, author=blocker, content="first")
+    reply_create(post=post, author=blocked_by_replier, content="second")
+    BlockFactory(blocker=blocker, blocked=replier)
+    BlockFactory(blocker=replier, blocked=blocked_by_replier)
+    Notification.objects.all().delete()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reply_create(
+            post=post,
+            author=replier,
+            content=f"@{blocker.username} @{blocked_by_replier.username} @{author.username}",
+        )
+
+    assert list(_rows().values_list("recipient_id", "type")) == [(author.id, MENTIONED)]

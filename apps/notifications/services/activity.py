@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.friends.models import Friendship
+from apps.friends.models import Block, Friendship
 from apps.posts.models import Post, Reply
 
 from .. import metrics
@@ -31,6 +31,7 @@ from .retraction import _delete_and_announce
 
 NOTIFICATIONS = Notification._meta.db_table
 FRIENDSHIPS = Friendship._meta.db_table
+BLOCKS = Block._meta.db_table
 PREFERENCES = NotificationPreference._meta.db_table
 REPLIES = Reply._meta.db_table
 POSTS = Post._meta.db_table
@@ -255,7 +256,9 @@ def _notify(
     data = json.loads(to_json(data))
     created_at = timezone.now()
     lock_notification_ids()
-    previous = _candidates(type=type, recipients=recipients, exclude=exclude or [])
+    previous = _candidates(
+        type=type, actor_id=actor.pk, recipients=recipients, exclude=exclude or []
+    )
     if not previous:
         return []
     rows = _insert_rows(
@@ -282,9 +285,12 @@ def _notify(
     return rows
 
 
-def _candidates(*, type: str, recipients: Recipients, exclude: list[int]) -> dict[int, int]:
-    """Recipients keeping `type` in their inbox, each with its newest notification id (0 for
-    none): the `prev_id` of its push."""
+def _candidates(
+    *, type: str, actor_id: int, recipients: Recipients, exclude: list[int]
+) -> dict[int, int]:
+    """Recipients keeping `type` in their inbox and with no block between them and the actor
+    (a participant or a mentioned friend of the author may have blocked the replier), each
+    with its newest notification id (0 for none): the `prev_id` of its push."""
     sql, params = recipients
     excluded = ""
     if exclude:
@@ -293,10 +299,12 @@ def _candidates(*, type: str, recipients: Recipients, exclude: list[int]) -> dic
         f"SELECT r.id, (SELECT n.id FROM {NOTIFICATIONS} n WHERE n.recipient_id = r.id "
         f"ORDER BY n.id DESC LIMIT 1) FROM ({sql}) r "
         f"WHERE NOT EXISTS (SELECT 1 FROM {PREFERENCES} p WHERE p.user_id = r.id "
-        f"AND p.{type}_inbox = FALSE) {excluded}"
+        f"AND p.{type}_inbox = FALSE) "
+        f"AND NOT EXISTS (SELECT 1 FROM {BLOCKS} b WHERE (b.blocker_id = r.id "
+        f"AND b.blocked_id = %s) OR (b.blocker_id = %s AND b.blocked_id = r.id)) {excluded}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(query, [*params, *exclude])
+        cursor.execute(query, [*params, actor_id, actor_id, *exclude])
         return {recipient_id: latest or 0 for recipient_id, latest in cursor.fetchall()}
 
 
