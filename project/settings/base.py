@@ -176,7 +176,9 @@ if REDIS_CACHE_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_CACHE_URL,
-            "KEY_PREFIX": "ripple-cache",
+            # Under the channel layer's prefix, so that deployments (or test runs) sharing a
+            # Redis keep their throttle counts apart, and one prefix names all their keys.
+            "KEY_PREFIX": f"{env('CHANNEL_LAYER_PREFIX', 'ripple')}-cache",
             # A dead Redis must not hold a request for long; the throttle then lets it by.
             "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
         }

@@ -195,3 +195,11 @@ def test_prod_settings_collect_static_files_as_the_image_build_does(tmp_path):
     manifest = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]
     feed = (tmp_path / manifest["ripple/feed.js"]).read_text()
     assert Path(manifest["ripple/app.js"]).name in feed
+
+
+def test_throttle_counts_live_under_the_deployments_key_prefix():
+    # Two deployments (or CI runs) sharing one Redis must not share throttle counts.
+    settings = _settings("CACHES", "CHANNEL_LAYERS", CHANNEL_LAYER_PREFIX="ripple-eu")
+
+    assert settings["CACHES"]["default"]["KEY_PREFIX"] == "ripple-eu-cache"
+    assert settings["CHANNEL_LAYERS"]["default"]["CONFIG"]["prefix"] == "ripple-eu"
