@@ -208,12 +208,18 @@ def test_racing_posts_and_unfriends_leave_the_ex_friend_no_notification(trio, mo
         return fan_out(post=post)
 
     monkeypatch.setattr(post_services, "notifications_create_for_post", timed)
+    # From a 6 ms head start for the post to 6 ms for the unfriend, so both orders occur;
+    # then, only if no fan-out has yet started after an unfriend (a busy machine stretches
+    # every step), ever longer head starts for the unfriend until one does.
+    leads = [(round_ % 7 - 3) * 0.002 for round_ in range(ROUNDS)]
+    leads += [-0.01 * 2**step for step in range(7)]
     after = 0
-    for round_ in range(ROUNDS):
+    for round_, lead in enumerate(leads):
+        if round_ >= ROUNDS and after:
+            break
         if round_:
             make_friends(author, leaving)
-        # From a 6 ms head start for the post to 6 ms for the unfriend, so both orders occur.
-        committed_at, post = race_once(author, leaving, by, lead=(round_ % 7 - 3) * 0.002)
+        committed_at, post = race_once(author, leaving, by, lead=lead)
 
         assert notified(staying, post)
         assert not notified(leaving, post), f"round {round_}: the ex-friend kept it"
