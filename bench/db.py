@@ -1,6 +1,7 @@
 """A dedicated benchmark database on the DATABASE_URL server, and set-based seeding.
 
-`use_bench_database()` creates `ripple_bench` if missing, points Django's default
+`use_bench_database()` creates the benchmark database (`RIPPLE_BENCH_DATABASE`, default
+`ripple_bench`, so two runs on one server need not collide) if missing, points Django's default
 connection at it and migrates it, so benchmarks never write into the development or test
 database. Seeded rows are keyed by username and reused across runs.
 """
@@ -21,7 +22,7 @@ from rest_framework.authtoken.models import Token
 from apps.accounts.models import User
 from apps.friends.models import Friendship
 
-BENCH_DATABASE = "ripple_bench"
+BENCH_DATABASE = os.environ.get("RIPPLE_BENCH_DATABASE") or "ripple_bench"
 
 _migrated: set[str] = set()
 

@@ -127,15 +127,26 @@ def _post_for_chunk(post_id: int) -> Post | None:
 
 
 def _next_chunk(*, author_id: int, after: int) -> Chunk:
-    """The next RIPPLE_FANOUT_CHUNK_SIZE friends after `after` (one index range read)."""
+    """The next RIPPLE_FANOUT_CHUNK_SIZE friends after `after`, read in one index range.
+
+    Their friendship rows are share-locked (KEY SHARE) to commit, before any inbox row: an
+    unfriend (a DELETE) in flight makes the fan-out wait and then skip the ex-friend, and
+    an unfriend arriving later waits for this chunk to commit and then retracts what it
+    stored. Taken before the inbox locks, so a fan-out never waits on an unfriend while
+    it holds inbox rows (docs/security.md).
+    """
+    lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
+        # One row past the chunk: the first friend of the next one, if any.
         cursor.execute(
-            f"SELECT friend_id FROM {FRIENDSHIPS} WHERE user_id = %s AND friend_id > %s "
-            f"ORDER BY friend_id LIMIT 1 OFFSET %s",
-            [author_id, after, settings.RIPPLE_FANOUT_CHUNK_SIZE],
+            f"SELECT count(*), max(c.friend_id) FROM (SELECT f.friend_id FROM {FRIENDSHIPS} f "
+            f"WHERE f.user_id = %s AND f.friend_id > %s ORDER BY f.friend_id LIMIT %s{lock}) c",
+            [author_id, after, settings.RIPPLE_FANOUT_CHUNK_SIZE + 1],
         )
         row = cursor.fetchone()
-    return Chunk(author_id=author_id, after=after, before=row[0] if row else NO_BOUND)
+    count, last = row if row else (0, None)
+    full = count > settings.RIPPLE_FANOUT_CHUNK_SIZE
+    return Chunk(author_id=author_id, after=after, before=last if full else NO_BOUND)
 
 
 def _store_chunk(*, post: Post, chunk: Chunk, created_at: datetime) -> int:
