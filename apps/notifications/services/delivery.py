@@ -16,9 +16,11 @@ The steps, in this order, for a set of recipients:
 1. Create the missing inbox rows: `INSERT ... SELECT ... ORDER BY user_id ON CONFLICT DO
    NOTHING`. A concurrent writer inserting the same new row waits for ours to commit, so
    the inserts are ordered too.
-2. Lock them: `SELECT ... ORDER BY user_id FOR NO KEY UPDATE`, in a statement of its own
-   (under READ COMMITTED it then sees every row step 1 made or waited for).
-3. Allocate ids (the INSERT of the notifications) and commit.
+2. Lock them: `SELECT ... ORDER BY user_id FOR NO KEY UPDATE`, in a later statement than
+   step 1 (under READ COMMITTED it then sees every row step 1 made or waited for).
+3. Allocate ids (the INSERT of the notifications) and commit. The fan-out does 2 and 3 in
+   one statement (a locking CTE the INSERT joins), so it stores rows for exactly the
+   recipients it locked, even if a friendship appears between its statements.
 
 Failure modes, and why they are bounded:
 
@@ -50,11 +52,9 @@ from ..models import Inbox
 INBOXES = Inbox._meta.db_table
 
 
-def recipients_lock(*, select_sql: str, params: Sequence[Any]) -> None:
-    """Lock the inbox rows of the users `select_sql` returns (one `user_id` column) until
-    commit, creating those that are missing. Two statements whatever the number of users.
-
-    Must run inside a transaction, before the writer allocates notification ids.
+def recipients_ensure(*, select_sql: str, params: Sequence[Any]) -> None:
+    """Create the missing inbox rows of the users `select_sql` returns (one `user_id`
+    column), in ascending user id. Must run before they are locked, in its own statement.
     """
     if connection.vendor != "postgresql":
         return
@@ -64,12 +64,35 @@ def recipients_lock(*, select_sql: str, params: Sequence[Any]) -> None:
             f"ORDER BY r.user_id ON CONFLICT (user_id) DO NOTHING",
             params,
         )
+
+
+def recipients_locked_sql(select_sql: str) -> str:
+    """A query over the users `select_sql` returns that locks their inbox rows, in ascending
+    user id, until commit; it returns the `user_id` of the rows it locked.
+
+    For a writer that locks and inserts in one statement: its INSERT then covers exactly
+    the recipients it locked. Run `recipients_ensure` first (a missing row is not locked).
+    """
+    if connection.vendor != "postgresql":
+        return select_sql
+    return (
+        f"SELECT i.user_id FROM {INBOXES} i WHERE i.user_id IN ({select_sql}) "
+        f"ORDER BY i.user_id FOR NO KEY UPDATE"
+    )
+
+
+def recipients_lock(*, select_sql: str, params: Sequence[Any]) -> None:
+    """Lock the inbox rows of the users `select_sql` returns until commit, creating those
+    that are missing. Two statements whatever the number of users.
+
+    Must run inside a transaction, before the writer allocates notification ids.
+    """
+    if connection.vendor != "postgresql":
+        return
+    recipients_ensure(select_sql=select_sql, params=params)
+    with connection.cursor() as cursor:
         # The count keeps the locked rows on the server.
-        cursor.execute(
-            f"SELECT count(*) FROM (SELECT i.user_id FROM {INBOXES} i "
-            f"WHERE i.user_id IN ({select_sql}) ORDER BY i.user_id FOR NO KEY UPDATE) locked",
-            params,
-        )
+        cursor.execute(f"SELECT count(*) FROM ({recipients_locked_sql(select_sql)}) locked", params)
 
 
 def recipient_lock(*, user_id: int) -> None:

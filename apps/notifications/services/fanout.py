@@ -32,7 +32,7 @@ from ..realtime.events import Push, notification_created
 from ..realtime.push import push_after_commit
 from ..selectors import notification_latest_ids_for_friends_of
 from ..serializers import format_datetime, notification_frame, user_ref
-from .delivery import recipients_lock, to_json
+from .delivery import recipients_ensure, recipients_locked_sql, to_json
 
 NOTIFICATIONS = Notification._meta.db_table
 FRIENDSHIPS = Friendship._meta.db_table
@@ -80,7 +80,9 @@ def notifications_create_for_post(*, post: Post) -> int:
     chunk = _next_chunk(author_id=post.author_id, after=0)
     stored = _store_chunk(post=post, chunk=chunk, created_at=created_at)
     if not chunk.last:
-        PostFanout.objects.create(post=post, after_friend_id=chunk.before - 1, created_at=created_at)
+        PostFanout.objects.create(
+            post=post, after_friend_id=chunk.before - 1, created_at=created_at
+        )
         # Imported here: the runner calls back into this module.
         from .fanout_chunks import schedule
 
@@ -153,11 +155,20 @@ def _store_chunk(*, post: Post, chunk: Chunk, created_at: datetime) -> int:
     """Lock the chunk's recipients, store their rows, push after commit; returns the count."""
     data = dict(PostSerializer(post).data)
     friends_sql, friends_params = chunk.friends_sql()
-    recipients_lock(select_sql=friends_sql, params=friends_params)
-    previous = notification_latest_ids_for_friends_of(
-        user_id=post.author_id, after=chunk.after, before=chunk.before
-    )
+    recipients_ensure(select_sql=friends_sql, params=friends_params)
     rows = _insert_rows(post=post, chunk=chunk, data=data, created_at=created_at)
+    # Read after the INSERT, which locked the recipients: every row of theirs below the
+    # new ids has committed by now, and no other writer can add one until this commits.
+    previous = (
+        notification_latest_ids_for_friends_of(
+            user_id=post.author_id,
+            after=chunk.after,
+            before=chunk.before,
+            below_id=min(row[0] for row in rows),
+        )
+        if rows
+        else {}
+    )
     # The events are built after commit: the recipients stay locked until then, so
     # everything not needed to write the rows stays out of the transaction.
     actor = user_ref(post.author)
@@ -232,7 +243,11 @@ def _insert_rows(
     key_prefix = f"p{post.author_id}-"
     now_ms = int(created_at.timestamp() * 1000)
     in_window = "(b.group_key IS NOT NULL AND b.started_ms + e.window_ms > %s)"
+    friends_sql, friends_params = chunk.friends_sql()
+    # The CTE locks the recipients' inbox rows (services/delivery.py) before any id is
+    # allocated; joining it, the INSERT stores rows for exactly the recipients it locked.
     sql = (
+        f"WITH locked AS MATERIALIZED ({recipients_locked_sql(friends_sql)}) "
         f"INSERT INTO {NOTIFICATIONS} (recipient_id, actor_id, type, post_id, data, created_at, "
         f"read_at, pushed, group_key, group_count) "
         f"SELECT e.friend_id, %s, %s, %s, {data_param}, %s, NULL, "
@@ -242,8 +257,8 @@ def _insert_rows(
         f"ELSE %s END, "
         f"CASE WHEN {in_window} THEN b.group_count + 1 ELSE 1 END "
         f"FROM (SELECT f.friend_id, {_window_ms('f.friend_id')} AS window_ms "
-        f"FROM {FRIENDSHIPS} f WHERE f.user_id = %s AND f.friend_id > %s AND f.friend_id < %s "
-        f"AND {eligible}) e "
+        f"FROM {FRIENDSHIPS} f JOIN locked l ON l.user_id = f.friend_id "
+        f"WHERE f.user_id = %s AND {eligible}) e "
         f"LEFT JOIN (SELECT n.recipient_id, n.group_key, n.group_count, "
         f"CAST(substr(n.group_key, %s) AS BIGINT) AS started_ms "
         f"FROM {NOTIFICATIONS} n WHERE n.group_key IS NOT NULL AND n.post_id = "
@@ -252,6 +267,7 @@ def _insert_rows(
         f"RETURNING id, recipient_id, pushed, group_key, group_count"
     )
     values = [
+        *friends_params,
         post.author_id,
         Notification.Type.NEW_POST,
         post.pk,
@@ -261,8 +277,6 @@ def _insert_rows(
         f"{key_prefix}{now_ms}",
         now_ms,
         post.author_id,
-        chunk.after,
-        chunk.before,
         *params,
         len(key_prefix) + 1,
         post.author_id,
