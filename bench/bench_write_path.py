@@ -88,6 +88,9 @@ def _seed() -> dict[str, Any]:
         start = index * (POSTER_POOL // POSTERS)
         friends = [shared[(start + k) % POSTER_POOL] for k in range(POSTER_FRIENDS)]
         seed_friendships(user_id=poster, friend_ids=friends)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE) friends_friendship")
+        cursor.execute(f"VACUUM (ANALYZE) {User._meta.db_table}")
     _clean()
     return {
         "big": [big_a, big_b],

@@ -238,14 +238,15 @@ def _insert_rows(
     A friend joins the group of their previous notification of this author while that
     group's window (their own setting) is open, else starts one; window 0: no group.
     """
-    eligible, params = _eligible("f.friend_id", post)
+    eligible, params = _eligible("l.user_id", post)
     data_param = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
     key_prefix = f"p{post.author_id}-"
     now_ms = int(created_at.timestamp() * 1000)
     in_window = "(b.group_key IS NOT NULL AND b.started_ms + e.window_ms > %s)"
     friends_sql, friends_params = chunk.friends_sql()
     # The CTE locks the recipients' inbox rows (services/delivery.py) before any id is
-    # allocated; joining it, the INSERT stores rows for exactly the recipients it locked.
+    # allocated, and the INSERT reads its recipients from it: it stores rows for exactly
+    # the recipients it locked, even if a friendship appeared since the last statement.
     sql = (
         f"WITH locked AS MATERIALIZED ({recipients_locked_sql(friends_sql)}) "
         f"INSERT INTO {NOTIFICATIONS} (recipient_id, actor_id, type, post_id, data, created_at, "
@@ -256,9 +257,8 @@ def _insert_rows(
         f"CASE WHEN e.window_ms = 0 THEN NULL WHEN {in_window} THEN b.group_key "
         f"ELSE %s END, "
         f"CASE WHEN {in_window} THEN b.group_count + 1 ELSE 1 END "
-        f"FROM (SELECT f.friend_id, {_window_ms('f.friend_id')} AS window_ms "
-        f"FROM {FRIENDSHIPS} f JOIN locked l ON l.user_id = f.friend_id "
-        f"WHERE f.user_id = %s AND {eligible}) e "
+        f"FROM (SELECT l.user_id AS friend_id, {_window_ms('l.user_id')} AS window_ms "
+        f"FROM locked l WHERE {eligible}) e "
         f"LEFT JOIN (SELECT n.recipient_id, n.group_key, n.group_count, "
         f"CAST(substr(n.group_key, %s) AS BIGINT) AS started_ms "
         f"FROM {NOTIFICATIONS} n WHERE n.group_key IS NOT NULL AND n.post_id = "
@@ -276,7 +276,6 @@ def _insert_rows(
         now_ms,
         f"{key_prefix}{now_ms}",
         now_ms,
-        post.author_id,
         *params,
         len(key_prefix) + 1,
         post.author_id,
