@@ -75,6 +75,8 @@ def recipients_locked_sql(select_sql: str) -> str:
     """
     if connection.vendor != "postgresql":
         return select_sql
+    # `IN (subquery)` rather than `= ANY(ARRAY(...))`: the planner then knows how many
+    # rows come back, and plans the fan-out's joins on them for that many.
     return (
         f"SELECT i.user_id FROM {INBOXES} i WHERE i.user_id IN ({select_sql}) "
         f"ORDER BY i.user_id FOR NO KEY UPDATE"

@@ -210,24 +210,17 @@ def _events(
 
 
 def _eligible(friend: str, post: Post) -> tuple[str, list[Any]]:
-    """SQL that is true when `friend` (a column) should get a notification of this post."""
+    """SQL that is true when `friend` (a column) should get a notification of this post;
+    `p` is the friend's preference row, LEFT JOINed (NULL: every default)."""
     if connection.vendor == "postgresql":
         muted_type = "jsonb_exists(p.muted_post_types, %s)"
     else:
         muted_type = "EXISTS (SELECT 1 FROM json_each(p.muted_post_types) j WHERE j.value = %s)"
     sql = (
         f"NOT EXISTS (SELECT 1 FROM {MUTES} m WHERE m.user_id = {friend} AND m.muted_id = %s) "
-        f"AND NOT EXISTS (SELECT 1 FROM {PREFERENCES} p WHERE p.user_id = {friend} "
-        f"AND (p.new_post_inbox = FALSE OR {muted_type}))"
+        f"AND (p.user_id IS NULL OR (p.new_post_inbox = TRUE AND NOT {muted_type}))"
     )
     return sql, [post.author_id, post.type]
-
-
-def _window_ms(friend: str) -> str:
-    return (
-        f"1000 * COALESCE((SELECT p.batch_window_seconds FROM {PREFERENCES} p "
-        f"WHERE p.user_id = {friend}), {int(DEFAULT_WINDOW)})"
-    )
 
 
 def _insert_rows(
@@ -251,14 +244,15 @@ def _insert_rows(
         f"WITH locked AS MATERIALIZED ({recipients_locked_sql(friends_sql)}) "
         f"INSERT INTO {NOTIFICATIONS} (recipient_id, actor_id, type, post_id, data, created_at, "
         f"read_at, pushed, group_key, group_count) "
-        f"SELECT e.friend_id, %s, %s, %s, {data_param}, %s, NULL, "
-        f"NOT EXISTS (SELECT 1 FROM {PREFERENCES} p WHERE p.user_id = e.friend_id "
-        f"AND p.new_post_realtime = FALSE), "
+        f"SELECT e.friend_id, %s, %s, %s, {data_param}, %s, NULL, e.realtime, "
         f"CASE WHEN e.window_ms = 0 THEN NULL WHEN {in_window} THEN b.group_key "
         f"ELSE %s END, "
         f"CASE WHEN {in_window} THEN b.group_count + 1 ELSE 1 END "
-        f"FROM (SELECT l.user_id AS friend_id, {_window_ms('l.user_id')} AS window_ms "
-        f"FROM locked l WHERE {eligible}) e "
+        f"FROM (SELECT l.user_id AS friend_id, "
+        f"COALESCE(p.new_post_realtime, TRUE) AS realtime, "
+        f"1000 * COALESCE(p.batch_window_seconds, {int(DEFAULT_WINDOW)}) AS window_ms "
+        f"FROM locked l LEFT JOIN {PREFERENCES} p ON p.user_id = l.user_id "
+        f"WHERE {eligible}) e "
         f"LEFT JOIN (SELECT n.recipient_id, n.group_key, n.group_count, "
         f"CAST(substr(n.group_key, %s) AS BIGINT) AS started_ms "
         f"FROM {NOTIFICATIONS} n WHERE n.group_key IS NOT NULL AND n.post_id = "
