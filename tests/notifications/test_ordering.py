@@ -141,3 +141,57 @@ def _read_while(reader, writers: list[threading.Thread]) -> list[int]:
         i for i, _ in notification_stream_after(user_id=reader.id, after_id=last, limit=1000)
     )
     return seen
+
+
+def test_a_writer_waits_only_for_writers_to_the_same_recipient():
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time; the row locks are PostgreSQL's")
+    busy, free, actor = UserFactory.create_batch(3)
+    holding, release = threading.Event(), threading.Event()
+
+    def message(recipient, hold: bool = False) -> None:
+        try:
+            with transaction.atomic():
+                notification_create(
+                    recipient_id=recipient.id, actor=actor, type="new_message", data={}
+                )
+                if hold:
+                    holding.set()
+                    assert release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=message, args=(busy, True))
+    holder.start()
+    assert holding.wait(10)
+    unrelated = threading.Thread(target=message, args=(free,))
+    same = threading.Thread(target=message, args=(busy,))
+    try:
+        unrelated.start()
+        unrelated.join(5)
+        same.start()
+        same_waited = _waits_on_a_lock(seconds=10)
+        assert not unrelated.is_alive(), "a message to someone else waited"
+        assert same_waited, "a message to the same recipient did not wait"
+    finally:
+        release.set()
+        for thread in (holder, unrelated, same):
+            if thread.ident:
+                thread.join(10)
+
+    assert Notification.objects.filter(recipient=busy).count() == 2
+
+
+def _waits_on_a_lock(*, seconds: float) -> bool:
+    """Whether another backend of this database waits on a lock within `seconds`."""
+    deadline = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone():
+                return True
+            time.sleep(0.01)
+    return False
