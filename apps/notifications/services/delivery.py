@@ -75,11 +75,14 @@ def recipients_locked_sql(select_sql: str) -> str:
     """
     if connection.vendor != "postgresql":
         return select_sql
-    # `IN (subquery)` rather than `= ANY(ARRAY(...))`: the planner then knows how many
-    # rows come back, and plans the fan-out's joins on them for that many.
+    # A LATERAL probe per user, walked in user id order: one primary-key lookup each, in
+    # that order, whatever the planner thinks of the sizes (a join would be free to read
+    # the whole inbox table, a row per user of the site, for a post to 100 friends). The
+    # ORDER BY and the locking clause keep both subqueries from being flattened.
     return (
-        f"SELECT i.user_id FROM {INBOXES} i WHERE i.user_id IN ({select_sql}) "
-        f"ORDER BY i.user_id FOR NO KEY UPDATE"
+        f"SELECT x.user_id FROM (SELECT r0.user_id FROM ({select_sql}) r0 "
+        f"ORDER BY r0.user_id) r, LATERAL (SELECT i.user_id FROM {INBOXES} i "
+        f"WHERE i.user_id = r.user_id FOR NO KEY UPDATE) x"
     )
 
 
