@@ -22,6 +22,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event
 from typing import Any
 
@@ -125,6 +126,14 @@ def _no_row_locks(select_sql: str) -> str:
     return select_sql
 
 
+# (module, attribute, replacement) for the global-lock baseline.
+_GLOBAL_LOCK_PATCHES = (
+    (delivery, "recipients_lock", _global_lock),
+    (fanout, "recipients_ensure", _global_lock),
+    (fanout, "recipients_locked_sql", _no_row_locks),
+)
+
+
 @contextmanager
 def _lock_mode(mode: str) -> Iterator[None]:
     """`recipient` (the code as it is) or `global`: every writer takes one advisory lock
@@ -132,24 +141,20 @@ def _lock_mode(mode: str) -> Iterator[None]:
     if mode == "recipient":
         yield
         return
-    saved = (delivery.recipients_lock, fanout.recipients_ensure, fanout.recipients_locked_sql)
-    delivery.recipients_lock = _global_lock  # type: ignore[assignment]
-    fanout.recipients_ensure = _global_lock  # type: ignore[assignment]
-    fanout.recipients_locked_sql = _no_row_locks  # type: ignore[assignment]
+    saved = [(module, name, getattr(module, name)) for module, name, _ in _GLOBAL_LOCK_PATCHES]
+    for module, name, replacement in _GLOBAL_LOCK_PATCHES:
+        setattr(module, name, replacement)
     try:
         yield
     finally:
-        (
-            delivery.recipients_lock,
-            fanout.recipients_ensure,
-            fanout.recipients_locked_sql,
-        ) = saved  # type: ignore[assignment]
+        for module, name, original in saved:
+            setattr(module, name, original)
 
 
 # --- Child processes ------------------------------------------------------------------------
 
 
-def _fork(target: Callable[..., None], *args: Any) -> multiprocessing.Process:
+def _fork(target: Callable[..., None], *args: Any) -> BaseProcess:
     # A forked child must not share the parent's database sockets: close them (and the
     # connection pool, which keeps them open) first; every process, the parent too, opens
     # its own on the next query.
@@ -372,7 +377,8 @@ def _fanout_table(people: dict[str, Any]) -> Table:
             f"post_id bigint, data jsonb NOT NULL, created_at timestamptz NOT NULL)"
         )
         cursor.execute(f"CREATE INDEX {BARE_TABLE}_recipient ON {BARE_TABLE} (recipient_id, id)")
-    ripple, bare = [], []
+    ripple: list[float] = []
+    bare: list[float] = []
     # One transaction for the 10,000, as the bare INSERT; the chunked case is the next table.
     with override_settings(RIPPLE_FANOUT_CHUNK_SIZE=BIG):
         _ripple_fanout(author)  # warm-up, and the previous post the batching join reads

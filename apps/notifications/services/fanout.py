@@ -33,6 +33,7 @@ from ..realtime.push import push_after_commit
 from ..selectors import notification_latest_ids_for_friends_of
 from ..serializers import format_datetime, notification_frame, user_ref
 from .delivery import recipients_ensure, recipients_locked_sql, to_json
+from .fanout_chunks import schedule
 
 NOTIFICATIONS = Notification._meta.db_table
 FRIENDSHIPS = Friendship._meta.db_table
@@ -83,10 +84,7 @@ def notifications_create_for_post(*, post: Post) -> int:
         PostFanout.objects.create(
             post=post, after_friend_id=chunk.before - 1, created_at=created_at
         )
-        # Imported here: the runner calls back into this module.
-        from .fanout_chunks import schedule
-
-        transaction.on_commit(lambda: schedule(post_id=post.pk))
+        transaction.on_commit(lambda: schedule(post_id=post.pk, step=post_fanout_continue))
     return stored
 
 
@@ -145,10 +143,10 @@ def _next_chunk(*, author_id: int, after: int) -> Chunk:
             f"WHERE f.user_id = %s AND f.friend_id > %s ORDER BY f.friend_id LIMIT %s{lock}) c",
             [author_id, after, settings.RIPPLE_FANOUT_CHUNK_SIZE + 1],
         )
-        row = cursor.fetchone()
-    count, last = row if row else (0, None)
-    full = count > settings.RIPPLE_FANOUT_CHUNK_SIZE
-    return Chunk(author_id=author_id, after=after, before=last if full else NO_BOUND)
+        count, last = cursor.fetchone() or (0, None)
+    if last is None or count <= settings.RIPPLE_FANOUT_CHUNK_SIZE:
+        return Chunk(author_id=author_id, after=after, before=NO_BOUND)
+    return Chunk(author_id=author_id, after=after, before=int(last))
 
 
 def _store_chunk(*, post: Post, chunk: Chunk, created_at: datetime) -> int:

@@ -10,39 +10,43 @@ that `manage.py resume_fanouts` finishes.
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import close_old_connections, connection
 
 from ..models import PostFanout
-from .fanout import post_fanout_continue
 
 logger = logging.getLogger(__name__)
+
+# Stores the next chunk of a post's fan-out; returns whether another remains
+# (`fanout.post_fanout_continue`, passed in: that module schedules through this one).
+Step = Callable[..., bool]
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
 
 
-def schedule(*, post_id: int) -> None:
+def schedule(*, post_id: int, step: Step) -> None:
     """Run the remaining chunks of this post: on the fan-out thread, or here and now."""
     if not settings.RIPPLE_FANOUT_BACKGROUND:
-        run(post_id=post_id)
+        run(post_id=post_id, step=step)
         return
-    _fanout_executor().submit(_run_in_thread, post_id)
+    _fanout_executor().submit(_run_in_thread, post_id, step)
 
 
-def run(*, post_id: int) -> None:
+def run(*, post_id: int, step: Step) -> None:
     """Store every remaining chunk of this post, in order."""
-    while post_fanout_continue(post_id=post_id):
+    while step(post_id=post_id):
         pass
 
 
-def resume_all() -> int:
+def resume_all(*, step: Step) -> int:
     """Finish every fan-out left unfinished (by a stopped process); returns how many."""
     post_ids = list(PostFanout.objects.order_by("post_id").values_list("post_id", flat=True))
     for post_id in post_ids:
-        run(post_id=post_id)
+        run(post_id=post_id, step=step)
     return len(post_ids)
 
 
@@ -56,10 +60,10 @@ def _fanout_executor() -> ThreadPoolExecutor:
         return _executor
 
 
-def _run_in_thread(post_id: int) -> None:
+def _run_in_thread(post_id: int, step: Step) -> None:
     close_old_connections()
     try:
-        run(post_id=post_id)
+        run(post_id=post_id, step=step)
     except Exception:
         # The progress row stays, and `manage.py resume_fanouts` finishes the fan-out.
         logger.exception("fan-out of post %s stopped", post_id)

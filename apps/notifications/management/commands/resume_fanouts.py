@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from apps.notifications.services.fanout import post_fanout_continue
 from apps.notifications.services.fanout_chunks import resume_all
 
 
@@ -11,5 +12,5 @@ class Command(BaseCommand):
     help = "Store the remaining chunks of every fan-out left unfinished."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        resumed = resume_all()
+        resumed = resume_all(step=post_fanout_continue)
         self.stdout.write(f"resumed {resumed} fan-out(s)")
