@@ -16,11 +16,12 @@ The steps, in this order, for a set of recipients:
 1. Create the missing inbox rows: `INSERT ... SELECT ... ORDER BY user_id ON CONFLICT DO
    NOTHING`. A concurrent writer inserting the same new row waits for ours to commit, so
    the inserts are ordered too.
-2. Lock them: `SELECT ... ORDER BY user_id FOR NO KEY UPDATE`, in a later statement than
-   step 1 (under READ COMMITTED it then sees every row step 1 made or waited for).
+2. Lock them, `FOR NO KEY UPDATE`, one primary-key probe after another in ascending user
+   id, in a later statement than step 1 (under READ COMMITTED it then sees every row
+   step 1 made or waited for).
 3. Allocate ids (the INSERT of the notifications) and commit. The fan-out does 2 and 3 in
-   one statement (a locking CTE the INSERT joins), so it stores rows for exactly the
-   recipients it locked, even if a friendship appears between its statements.
+   one statement (a locking CTE the INSERT reads its recipients from), so it stores rows
+   for exactly the recipients it locked, even if a friendship appears between statements.
 
 Failure modes, and why they are bounded:
 
