@@ -1,13 +1,13 @@
 """Inbox reads at 1,000,000 notifications.
 
-Seeds a dedicated database (`ripple_bench_inbox`, or BENCH_INBOX_DATABASE) once with 10,000
-users holding about 100 notifications each, plus one heavy user with 10,000 unread ones
-interleaved through the whole table, and one user with 100,000 notifications in groups
-(batches of posts, the likes and the replies of their posts), then measures the inbox
-endpoints in-process through DRF's APIClient: median and p95 server time of the view, SQL
-statements per request, the same statements against a baseline (no index, LIMIT/OFFSET, no
-partial index, the grouped inbox as one GROUP BY over every row) and the plans PostgreSQL
-picks for them.
+Seeds a dedicated database (`<RIPPLE_BENCH_DATABASE>_inbox`, `ripple_bench_inbox` by
+default) once with 10,000 users holding about 100 notifications each, plus one heavy user
+with 10,000 unread ones interleaved through the whole table, and one user with 100,000
+notifications in groups (batches of posts, the likes and the replies of their posts), then
+measures the inbox endpoints in-process through DRF's APIClient: median and p95 server time
+of the view, SQL statements per request, the same statements against a baseline (no index,
+LIMIT/OFFSET, no partial index, the grouped inbox as one GROUP BY over every row) and the
+plans PostgreSQL picks for them.
 """
 
 import os
@@ -28,10 +28,10 @@ from rest_framework.test import APIClient
 from apps.accounts.models import User
 from apps.notifications.models import Notification
 from apps.notifications.selectors import group_key_expression, notification_list
-from bench.db import seed_users, use_bench_database
+from bench.db import BENCH_DATABASE, seed_users, use_bench_database
 from bench.report import Table
 
-DATABASE = os.environ.get("BENCH_INBOX_DATABASE", "ripple_bench_inbox")
+DATABASE = f"{BENCH_DATABASE}_inbox"
 USERS = 10_000
 PER_USER = 100
 HEAVY_UNREAD = 10_000

@@ -1,9 +1,9 @@
 """A dedicated benchmark database on the DATABASE_URL server, and set-based seeding.
 
-`use_bench_database()` creates the benchmark database (BENCH_DATABASE, `ripple_bench` by
-default) if missing, points Django's default connection at it and migrates it, so
-benchmarks never write into the development or test database, and two runs on one server
-can each have their own. Seeded rows are keyed by username and reused across runs.
+`use_bench_database()` creates the benchmark database (`RIPPLE_BENCH_DATABASE`, default
+`ripple_bench`, so two runs on one server need not collide) if missing, points Django's default
+connection at it and migrates it, so benchmarks never write into the development or test
+database. Seeded rows are keyed by username and reused across runs.
 """
 
 import contextlib
@@ -22,7 +22,7 @@ from rest_framework.authtoken.models import Token
 from apps.accounts.models import User
 from apps.friends.models import Friendship
 
-BENCH_DATABASE = os.environ.get("BENCH_DATABASE") or "ripple_bench"
+BENCH_DATABASE = os.environ.get("RIPPLE_BENCH_DATABASE") or "ripple_bench"
 
 _migrated: set[str] = set()
 

@@ -75,8 +75,8 @@ class Friendship(models.Model):
     this and do not re-derive it.
     """
 
-    # The unique (user, friend) index serves lookups by user; a second one would only
-    # slow the fan-out's batch update, which touches a row per friend.
+    # The unique (user, friend) index serves lookups by user, and the fan-out's chunks
+    # (ranges of friend ids); a second one would only slow the writes.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -87,11 +87,6 @@ class Friendship(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="friends"
     )
     created_at = models.DateTimeField(default=timezone.now)
-    # Batching of `user`'s rapid posts as seen by `friend`: the notification fan-out keeps
-    # the current group here, on the edge it already reads, rather than in a table of its
-    # own that every fan-out would have to join.
-    post_batch_started_ms = models.BigIntegerField(null=True, blank=True)
-    post_batch_count = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         constraints = [

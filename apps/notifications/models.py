@@ -11,8 +11,8 @@ from django.utils import timezone
 class Notification(models.Model):
     """One notification for one recipient.
 
-    Ids grow in commit order for every recipient (the services take a lock before
-    allocating them), so "everything after id N" is an exact catch-up cursor. Only the
+    Ids grow in commit order for every recipient (the writers lock the recipient's inbox row
+    before allocating them), so "everything after id N" is an exact catch-up cursor. Only the
     indexes the read paths need exist: each one is paid for on every fan-out insert.
     """
 
@@ -108,6 +108,46 @@ def standalone_group_key(notification_id: int) -> str:
     return f"n{notification_id}"
 
 
+class Inbox(models.Model):
+    """One row per recipient: what notification writers lock to order that recipient's ids.
+
+    Created on demand by the writers (services/delivery.py explains the scheme); it holds
+    no state of its own, so a row costs a lock and never an UPDATE.
+    """
+
+    # No database foreign key: the fan-out creates thousands of these in one statement,
+    # and PostgreSQL would check each deferred constraint at COMMIT. Deleting a user still
+    # deletes their row, through Django's collector.
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+        db_constraint=False,
+    )
+
+    def __str__(self) -> str:
+        return f"Inbox of {self.user_id}"
+
+
+class PostFanout(models.Model):
+    """A post's fan-out still in progress: its friends past `after_friend_id` have no
+    notification yet. Each chunk advances the cursor in the transaction that stores the
+    chunk's rows, so a chunk run twice (a retried task) stores nothing twice.
+    """
+
+    post = models.OneToOneField(
+        "posts.Post", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    after_friend_id = models.BigIntegerField()
+    # When the post was written: the batching windows and `created_at` of every chunk's
+    # rows use this instant, as if the fan-out had run in one piece.
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Fan-out of post {self.post_id} after friend {self.after_friend_id}"
+
+
 BATCH_WINDOW_MAX_SECONDS = 3600
 
 
@@ -184,7 +224,8 @@ class InboxMarker(models.Model):
 
     Like Mastodon's `last_read_id` marker: the badge counts what is newer and unseen. The
     marker only moves forward, and `version` grows with each move, so a client can tell a
-    newer answer from an older one.
+    newer answer from an older one. A table apart from `Inbox`: writers hold that row locked
+    until their fan-out commits, and opening the inbox must not wait for them.
     """
 
     user = models.OneToOneField(

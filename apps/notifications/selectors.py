@@ -131,8 +131,11 @@ def _as_datetime(value: datetime | str) -> datetime:
     return value
 
 
-def notification_latest_ids_for_friends_of(*, user_id: int) -> dict[int, int]:
-    """For each friend of `user_id`, their newest notification id (friends with none omitted).
+def notification_latest_ids_for_friends_of(
+    *, user_id: int, after: int = 0, before: int = 2**63 - 1, below_id: int = 2**63 - 1
+) -> dict[int, int]:
+    """For each friend of `user_id` with `after < id < before`, their newest notification id
+    below `below_id` (friends with none omitted).
 
     One statement whatever the number of friends: an index probe per friend.
     """
@@ -140,10 +143,11 @@ def notification_latest_ids_for_friends_of(*, user_id: int) -> dict[int, int]:
     friendship = Friendship._meta.db_table
     sql = (
         f"SELECT f.friend_id, (SELECT n.id FROM {table} n WHERE n.recipient_id = f.friend_id "
-        f"ORDER BY n.id DESC LIMIT 1) FROM {friendship} f WHERE f.user_id = %s"
+        f"AND n.id < %s ORDER BY n.id DESC LIMIT 1) FROM {friendship} f "
+        f"WHERE f.user_id = %s AND f.friend_id > %s AND f.friend_id < %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [user_id])
+        cursor.execute(sql, [below_id, user_id, after, before])
         return {friend_id: latest for friend_id, latest in cursor.fetchall() if latest}
 
 

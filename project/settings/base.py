@@ -249,6 +249,12 @@ RIPPLE_RECONCILE_SECONDS = float(env("RIPPLE_RECONCILE_SECONDS", "1.5"))
 RIPPLE_WS_MAX_CONNECTIONS_PER_USER = env_int("RIPPLE_WS_MAX_CONNECTIONS_PER_USER", 10)
 RIPPLE_WS_FRAMES_PER_SECOND = float(env("RIPPLE_WS_FRAMES_PER_SECOND", "5"))
 RIPPLE_WS_FRAME_BURST = env_int("RIPPLE_WS_FRAME_BURST", 20)
+# A post to more friends than this is stored in chunks of this many, each in a short
+# transaction of its own; all but the first after the POST has committed.
+RIPPLE_FANOUT_CHUNK_SIZE = env_int("RIPPLE_FANOUT_CHUNK_SIZE", 5000)
+# Run those later chunks on a thread of the worker process (the POST returns after the
+# first); off, the request runs them itself after its commit (the test suite does).
+RIPPLE_FANOUT_BACKGROUND = env_bool("RIPPLE_FANOUT_BACKGROUND", True)
 # /readyz gives each dependency (database, channel layer) this long to answer.
 RIPPLE_READY_TIMEOUT_SECONDS = float(env("RIPPLE_READY_TIMEOUT_SECONDS", "2"))
 # `manage.py prune_notifications` deletes read notifications older than the first and

@@ -1,6 +1,6 @@
 import pytest
 
-from apps.notifications.models import Notification
+from apps.notifications.models import Inbox, Notification
 from tests.factories import NotificationFactory, PostFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,3 +26,12 @@ def test_deleting_a_post_deletes_its_notifications():
     post.delete()
 
     assert list(Notification.objects.all()) == [kept]
+
+
+def test_a_deleted_users_inbox_row_goes_with_them():
+    user = UserFactory()
+    Inbox.objects.create(user=user)
+
+    user.delete()
+
+    assert not Inbox.objects.exists()

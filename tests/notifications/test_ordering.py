@@ -9,6 +9,7 @@ from django.db import connection, transaction
 
 from apps.notifications.models import Notification
 from apps.notifications.selectors import notification_stream_after
+from apps.notifications.services import notification_create
 from apps.posts.services import post_create
 from tests.factories import UserFactory, make_friends
 
@@ -68,3 +69,129 @@ def test_after_reader_sees_every_notification_despite_concurrent_commits():
     )
     assert len(stored) == 60
     assert seen == stored
+
+
+def _slow_committing_message(actor, reader, delays: list[float]) -> None:
+    try:
+        with transaction.atomic():
+            notification_create(
+                recipient_id=reader.id, actor=actor, type="new_message", data={"text": "hi"}
+            )
+            time.sleep(delays.pop())
+    finally:
+        connection.close()
+
+
+def test_single_notifications_and_chunked_fanouts_to_one_reader_commit_in_id_order(settings):
+    settings.RIPPLE_FANOUT_CHUNK_SIZE = 2  # the reader's row is stored by a later chunk
+    reader = UserFactory()
+    posters = UserFactory.create_batch(3)
+    senders = UserFactory.create_batch(3)
+    for poster in posters:
+        for friend in (*UserFactory.create_batch(3), reader):
+            make_friends(poster, friend)
+    rng = random.Random(11)
+    delays = [rng.uniform(0, 0.05) for _ in range(60)]
+
+    def write_loop(user, kind: str) -> None:
+        for _ in range(8):
+            if kind == "post":
+                _slow_committing_post(user, delays)
+            else:
+                _slow_committing_message(user, reader, delays)
+
+    seen = _read_while(
+        reader,
+        [threading.Thread(target=write_loop, args=(u, "post")) for u in posters]
+        + [threading.Thread(target=write_loop, args=(u, "message")) for u in senders],
+    )
+
+    stored = list(
+        Notification.objects.filter(recipient=reader).order_by("id").values_list("id", flat=True)
+    )
+    assert len(stored) == 48
+    assert seen == stored
+
+
+def _read_while(reader, writers: list[threading.Thread]) -> list[int]:
+    """Follow the reader's `after=` stream while the writers run; every id it returned."""
+    stop = threading.Event()
+    seen: list[int] = []
+
+    def read_loop() -> None:
+        last = 0
+        try:
+            while not stop.is_set():
+                frames = notification_stream_after(user_id=reader.id, after_id=last, limit=100)
+                seen.extend(notification_id for notification_id, _ in frames)
+                last = seen[-1] if seen else last
+        finally:
+            connection.close()
+
+    reading = threading.Thread(target=read_loop)
+    reading.start()
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    stop.set()
+    reading.join()
+    last = seen[-1] if seen else 0
+    seen.extend(
+        i for i, _ in notification_stream_after(user_id=reader.id, after_id=last, limit=1000)
+    )
+    return seen
+
+
+def test_a_writer_waits_only_for_writers_to_the_same_recipient():
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time; the row locks are PostgreSQL's")
+    busy, free, actor = UserFactory.create_batch(3)
+    holding, release = threading.Event(), threading.Event()
+
+    def message(recipient, hold: bool = False) -> None:
+        try:
+            with transaction.atomic():
+                notification_create(
+                    recipient_id=recipient.id, actor=actor, type="new_message", data={}
+                )
+                if hold:
+                    holding.set()
+                    assert release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=message, args=(busy, True))
+    holder.start()
+    assert holding.wait(10)
+    unrelated = threading.Thread(target=message, args=(free,))
+    same = threading.Thread(target=message, args=(busy,))
+    try:
+        unrelated.start()
+        unrelated.join(5)
+        same.start()
+        same_waited = _waits_on_a_lock(seconds=10)
+        assert not unrelated.is_alive(), "a message to someone else waited"
+        assert same_waited, "a message to the same recipient did not wait"
+    finally:
+        release.set()
+        for thread in (holder, unrelated, same):
+            if thread.ident:
+                thread.join(10)
+
+    assert Notification.objects.filter(recipient=busy).count() == 2
+
+
+def _waits_on_a_lock(*, seconds: float) -> bool:
+    """Whether another backend of this database waits on a lock within `seconds`."""
+    deadline = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone():
+                return True
+            time.sleep(0.01)
+    return False

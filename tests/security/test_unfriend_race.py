@@ -11,10 +11,11 @@ which the two transactions then commit.
 
 Why it holds, under PostgreSQL's READ COMMITTED:
 
-- each statement of the fan-out (the batching UPDATE, then INSERT ... SELECT over the
-  friendship table) reads a snapshot taken when the statement starts, so a fan-out that
-  starts after the unfriend committed cannot see the deleted rows;
-- the batching UPDATE also locks the author's friendship rows. A fan-out that reaches the
+- each statement of the fan-out (the chunk's read of the friendship rows, then INSERT ...
+  SELECT over the friendship table) reads a snapshot taken when the statement starts, so a
+  fan-out that starts after the unfriend committed cannot see the deleted rows;
+- that first read also share-locks (KEY SHARE) the author's friendship rows, which a
+  DELETE must wait for, and a DELETE in flight makes it wait. A fan-out that reaches the
   rows while an unfriend is in flight waits for it, then skips the deleted rows; an
   unfriend that reaches them while a fan-out is in flight waits for the post to commit.
   Either way the outcome follows commit order: the ex-friend gets the notification only if

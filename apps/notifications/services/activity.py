@@ -5,7 +5,8 @@ post share the key `l<post id>`, the replies to one post `r<post id>` (mentions 
 alone). So a group keeps growing after it was delivered, its count is exact however large,
 an unlike or a deleted reply removes exactly its own row, and a new like of a group already
 read makes the group unread again. Every writer runs a constant number of statements
-whatever the number of recipients, and takes the id lock as the post fan-out does.
+whatever the number of recipients, and locks its recipients as every writer does
+(delivery.py).
 """
 
 import json
@@ -26,7 +27,7 @@ from ..realtime.events import Push, notification_created, post_counts
 from ..realtime.push import push_after_commit
 from ..selectors import post_counts_get, post_viewer_ids
 from ..serializers import format_datetime, notification_frame, user_ref
-from .delivery import lock_notification_ids, to_json
+from .delivery import recipients_lock, to_json
 from .retraction import _delete_and_announce
 
 NOTIFICATIONS = Notification._meta.db_table
@@ -251,23 +252,30 @@ def _notify(
     exclude: list[int] | None = None,
 ) -> list[InsertedRow]:
     """Store one `type` notification per recipient who keeps the type in the inbox, and push
-    it after commit to those who keep it realtime. Three statements whatever the number."""
+    it after commit to those who keep it realtime. Five statements whatever the number."""
     # Round-trip through JSON so the pushed data is exactly what the inbox will return.
     data = json.loads(to_json(data))
     created_at = timezone.now()
-    lock_notification_ids()
-    previous = _candidates(
+    recipient_ids = _candidates(
         type=type, actor_id=actor.pk, recipients=recipients, exclude=exclude or []
     )
-    if not previous:
+    if not recipient_ids:
         return []
+    marks = ", ".join(["%s"] * len(recipient_ids))
+    # Each recipient's ids must commit in order (see delivery.py): lock before allocating,
+    # and read the previous ids only once no other writer to them can commit before us.
+    recipients_lock(
+        select_sql=f"SELECT u.id AS user_id FROM {USERS} u WHERE u.id IN ({marks})",
+        params=recipient_ids,
+    )
+    previous = _latest_ids(recipient_ids)
     rows = _insert_rows(
         type=type,
         actor_id=actor.pk,
         post_id=post_id,
         data=data,
         created_at=created_at,
-        recipient_ids=sorted(previous),
+        recipient_ids=recipient_ids,
         group_key=group_key,
     )
     actor_ref = user_ref(actor)
@@ -287,17 +295,16 @@ def _notify(
 
 def _candidates(
     *, type: str, actor_id: int, recipients: Recipients, exclude: list[int]
-) -> dict[int, int]:
+) -> list[int]:
     """Recipients keeping `type` in their inbox and with no block between them and the actor
-    (a participant or a mentioned friend of the author may have blocked the replier), each
-    with its newest notification id (0 for none): the `prev_id` of its push."""
+    (a participant or a mentioned friend of the author may have blocked the replier), in
+    ascending id."""
     sql, params = recipients
     excluded = ""
     if exclude:
         excluded = f"AND r.id NOT IN ({', '.join(['%s'] * len(exclude))})"
     query = (
-        f"SELECT r.id, (SELECT n.id FROM {NOTIFICATIONS} n WHERE n.recipient_id = r.id "
-        f"ORDER BY n.id DESC LIMIT 1) FROM ({sql}) r "
+        f"SELECT DISTINCT r.id FROM ({sql}) r "
         f"WHERE NOT EXISTS (SELECT 1 FROM {PREFERENCES} p WHERE p.user_id = r.id "
         f"AND p.{type}_inbox = FALSE) "
         f"AND NOT EXISTS (SELECT 1 FROM {BLOCKS} b WHERE (b.blocker_id = r.id "
@@ -305,6 +312,18 @@ def _candidates(
     )
     with connection.cursor() as cursor:
         cursor.execute(query, [*params, actor_id, actor_id, *exclude])
+        return sorted(recipient_id for (recipient_id,) in cursor.fetchall())
+
+
+def _latest_ids(recipient_ids: list[int]) -> dict[int, int]:
+    """Each recipient's newest notification id (0 for none): the `prev_id` of its push."""
+    marks = ", ".join(["%s"] * len(recipient_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT u.id, (SELECT n.id FROM {NOTIFICATIONS} n WHERE n.recipient_id = u.id "
+            f"ORDER BY n.id DESC LIMIT 1) FROM {USERS} u WHERE u.id IN ({marks})",
+            recipient_ids,
+        )
         return {recipient_id: latest or 0 for recipient_id, latest in cursor.fetchall()}
 
 

@@ -1,12 +1,24 @@
 """The post fan-out: one notification per eligible friend, in a constant number of statements.
 
 Preferences, mutes, muted post types and batching are all applied inside the SQL, so the
-statement count does not depend on the number of friends or on their settings.
+statement count depends neither on the number of friends nor on their settings.
+
+A post to more friends than RIPPLE_FANOUT_CHUNK_SIZE is stored in chunks of friends, in
+ascending friend id: the first in the caller's transaction, the others after it commits,
+each in a short transaction of its own (`post_fanout_continue`), so no transaction holds
+thousands of recipients' locks (services/delivery.py) for long.
+
+Batching needs no state of its own: a friend's current group with the author is the group
+of the notification that friend got for the author's previous post. Joining that one
+post's rows (the `notif_post` index) replaces an UPDATE of a batching row per friend on
+every post, which cost more than the rest of the fan-out but the INSERT.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -15,21 +27,45 @@ from apps.posts.models import Post
 from apps.posts.serializers import PostSerializer
 
 from .. import metrics
-from ..models import MutedUser, Notification, NotificationPreference
+from ..models import MutedUser, Notification, NotificationPreference, PostFanout
 from ..realtime.events import Push, notification_created
 from ..realtime.push import push_after_commit
 from ..selectors import notification_latest_ids_for_friends_of
 from ..serializers import format_datetime, notification_frame, user_ref
-from .delivery import lock_notification_ids, to_json
+from .delivery import recipients_ensure, recipients_locked_sql, to_json
+from .fanout_chunks import schedule
 
 NOTIFICATIONS = Notification._meta.db_table
 FRIENDSHIPS = Friendship._meta.db_table
 PREFERENCES = NotificationPreference._meta.db_table
 MUTES = MutedUser._meta.db_table
+POSTS = Post._meta.db_table
 DEFAULT_WINDOW = NotificationPreference._meta.get_field("batch_window_seconds").default
+# Past every user id: the upper bound of the last chunk.
+NO_BOUND = 2**63 - 1
 
 # One inserted notification: (id, recipient_id, pushed, group_key, group_count).
 InsertedRow = tuple[int, int, bool, str | None, int]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Friends with `after < friend_id < before`, in ascending id."""
+
+    author_id: int
+    after: int
+    before: int
+
+    @property
+    def last(self) -> bool:
+        return self.before == NO_BOUND
+
+    def friends_sql(self) -> tuple[str, list[int]]:
+        return (
+            f"SELECT f.friend_id AS user_id FROM {FRIENDSHIPS} f "
+            f"WHERE f.user_id = %s AND f.friend_id > %s AND f.friend_id < %s",
+            [self.author_id, self.after, self.before],
+        )
 
 
 @transaction.atomic
@@ -37,16 +73,102 @@ def notifications_create_for_post(*, post: Post) -> int:
     """Store one NEW_POST notification per eligible friend of the author; push after commit.
 
     Eligible: the friend has not muted the author or the post's type and keeps new posts in
-    the inbox. Friends with realtime off get the row but no push. Returns the rows stored.
+    the inbox. Friends with realtime off get the row but no push. Returns the rows stored
+    in this transaction: past RIPPLE_FANOUT_CHUNK_SIZE friends, the first chunk's; the
+    other chunks are stored after commit (`fanout_chunks.schedule`).
     """
-    data = dict(PostSerializer(post).data)
     created_at = timezone.now()
-    lock_notification_ids()
-    previous = notification_latest_ids_for_friends_of(user_id=post.author_id)
-    _advance_batches(post=post, now_ms=int(created_at.timestamp() * 1000))
-    rows = _insert_rows(post=post, data=data, created_at=created_at)
-    # The events are built after commit: the id lock is held until then, so everything
-    # not needed to write the rows stays out of the transaction.
+    chunk = _next_chunk(author_id=post.author_id, after=0)
+    stored = _store_chunk(post=post, chunk=chunk, created_at=created_at)
+    if not chunk.last:
+        PostFanout.objects.create(
+            post=post, after_friend_id=chunk.before - 1, created_at=created_at
+        )
+        transaction.on_commit(lambda: schedule(post_id=post.pk, step=post_fanout_continue))
+    return stored
+
+
+@transaction.atomic
+def post_fanout_continue(*, post_id: int) -> bool:
+    """Store the next chunk of a post's fan-out in a transaction of its own; returns whether
+    another chunk remains.
+
+    The shape of a background task: running it twice, or for a post whose fan-out is done
+    or whose post was removed meanwhile, stores nothing twice and nothing for a removed
+    post (the post row is share-locked against removal until this chunk commits).
+    """
+    progress = PostFanout.objects.select_for_update().filter(post_id=post_id).first()
+    if progress is None:
+        return False
+    post = _post_for_chunk(post_id)
+    if post is None:
+        progress.delete()
+        return False
+    chunk = _next_chunk(author_id=post.author_id, after=progress.after_friend_id)
+    _store_chunk(post=post, chunk=chunk, created_at=progress.created_at)
+    if chunk.last:
+        progress.delete()
+        return False
+    progress.after_friend_id = chunk.before - 1
+    progress.save(update_fields=["after_friend_id"])
+    return True
+
+
+def _post_for_chunk(post_id: int) -> Post | None:
+    """The post, unless removed; locked (KEY SHARE) so a removal waits for this chunk."""
+    lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {POSTS} WHERE id = %s AND removed_at IS NULL{lock}", [post_id]
+        )
+        if cursor.fetchone() is None:
+            return None
+    return Post.objects.select_related("author", "target_profile").get(pk=post_id)
+
+
+def _next_chunk(*, author_id: int, after: int) -> Chunk:
+    """The next RIPPLE_FANOUT_CHUNK_SIZE friends after `after`, read in one index range.
+
+    Their friendship rows are share-locked (KEY SHARE) to commit, before any inbox row: an
+    unfriend (a DELETE) in flight makes the fan-out wait and then skip the ex-friend, and
+    an unfriend arriving later waits for this chunk to commit and then retracts what it
+    stored. Taken before the inbox locks, so a fan-out never waits on an unfriend while
+    it holds inbox rows (docs/security.md).
+    """
+    lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        # One row past the chunk: the first friend of the next one, if any.
+        cursor.execute(
+            f"SELECT count(*), max(c.friend_id) FROM (SELECT f.friend_id FROM {FRIENDSHIPS} f "
+            f"WHERE f.user_id = %s AND f.friend_id > %s ORDER BY f.friend_id LIMIT %s{lock}) c",
+            [author_id, after, settings.RIPPLE_FANOUT_CHUNK_SIZE + 1],
+        )
+        count, last = cursor.fetchone() or (0, None)
+    if last is None or count <= settings.RIPPLE_FANOUT_CHUNK_SIZE:
+        return Chunk(author_id=author_id, after=after, before=NO_BOUND)
+    return Chunk(author_id=author_id, after=after, before=int(last))
+
+
+def _store_chunk(*, post: Post, chunk: Chunk, created_at: datetime) -> int:
+    """Lock the chunk's recipients, store their rows, push after commit; returns the count."""
+    data = dict(PostSerializer(post).data)
+    friends_sql, friends_params = chunk.friends_sql()
+    recipients_ensure(select_sql=friends_sql, params=friends_params)
+    rows = _insert_rows(post=post, chunk=chunk, data=data, created_at=created_at)
+    # Read after the INSERT, which locked the recipients: every row of theirs below the
+    # new ids has committed by now, and no other writer can add one until this commits.
+    previous = (
+        notification_latest_ids_for_friends_of(
+            user_id=post.author_id,
+            after=chunk.after,
+            before=chunk.before,
+            below_id=min(row[0] for row in rows),
+        )
+        if rows
+        else {}
+    )
+    # The events are built after commit: the recipients stay locked until then, so
+    # everything not needed to write the rows stays out of the transaction.
     actor = user_ref(post.author)
     push_after_commit(
         lambda: _events(rows=rows, actor=actor, data=data, created_at=created_at, previous=previous)
@@ -86,70 +208,70 @@ def _events(
 
 
 def _eligible(friend: str, post: Post) -> tuple[str, list[Any]]:
-    """SQL that is true when `friend` (a column) should get a notification of this post."""
+    """SQL that is true when `friend` (a column) should get a notification of this post;
+    `p` is the friend's preference row, LEFT JOINed (NULL: every default)."""
     if connection.vendor == "postgresql":
         muted_type = "jsonb_exists(p.muted_post_types, %s)"
     else:
         muted_type = "EXISTS (SELECT 1 FROM json_each(p.muted_post_types) j WHERE j.value = %s)"
     sql = (
         f"NOT EXISTS (SELECT 1 FROM {MUTES} m WHERE m.user_id = {friend} AND m.muted_id = %s) "
-        f"AND NOT EXISTS (SELECT 1 FROM {PREFERENCES} p WHERE p.user_id = {friend} "
-        f"AND (p.new_post_inbox = FALSE OR {muted_type}))"
+        f"AND (p.user_id IS NULL OR (p.new_post_inbox = TRUE AND NOT {muted_type}))"
     )
     return sql, [post.author_id, post.type]
 
 
-def _window_ms(friend: str) -> str:
-    return (
-        f"1000 * COALESCE((SELECT p.batch_window_seconds FROM {PREFERENCES} p "
-        f"WHERE p.user_id = {friend}), {int(DEFAULT_WINDOW)})"
-    )
+def _insert_rows(
+    *, post: Post, chunk: Chunk, data: dict[str, Any], created_at: datetime
+) -> list[InsertedRow]:
+    """INSERT ... SELECT over the chunk's friends; returns (id, recipient, pushed, key, count).
 
-
-def _advance_batches(*, post: Post, now_ms: int) -> None:
-    """Join the friend's current batch of this author's posts if its window is open, else
-    start a new one. SET expressions all see the old row, in PostgreSQL and SQLite alike."""
-    friend = f"{FRIENDSHIPS}.friend_id"
-    eligible, params = _eligible(friend, post)
-    in_window = (
-        f"(post_batch_started_ms IS NOT NULL AND post_batch_started_ms + {_window_ms(friend)} > %s)"
-    )
-    sql = (
-        f"UPDATE {FRIENDSHIPS} SET "
-        f"post_batch_count = CASE WHEN {in_window} THEN post_batch_count + 1 ELSE 1 END, "
-        f"post_batch_started_ms = CASE WHEN {in_window} THEN post_batch_started_ms ELSE %s END "
-        f"WHERE user_id = %s AND {eligible}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [now_ms, now_ms, now_ms, post.author_id, *params])
-
-
-def _insert_rows(*, post: Post, data: dict[str, Any], created_at: datetime) -> list[InsertedRow]:
-    """INSERT ... SELECT over the friendship table; returns (id, recipient, pushed, key, count)."""
-    eligible, params = _eligible("f.friend_id", post)
+    A friend joins the group of their previous notification of this author while that
+    group's window (their own setting) is open, else starts one; window 0: no group.
+    """
+    eligible, params = _eligible("l.user_id", post)
     data_param = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+    key_prefix = f"p{post.author_id}-"
+    now_ms = int(created_at.timestamp() * 1000)
+    in_window = "(b.group_key IS NOT NULL AND b.started_ms + e.window_ms > %s)"
+    friends_sql, friends_params = chunk.friends_sql()
+    # The CTE locks the recipients' inbox rows (services/delivery.py) before any id is
+    # allocated, and the INSERT reads its recipients from it: it stores rows for exactly
+    # the recipients it locked, even if a friendship appeared since the last statement.
     sql = (
+        f"WITH locked AS MATERIALIZED ({recipients_locked_sql(friends_sql)}) "
         f"INSERT INTO {NOTIFICATIONS} (recipient_id, actor_id, type, post_id, data, created_at, "
         f"read_at, pushed, group_key, group_count) "
-        f"SELECT f.friend_id, %s, %s, %s, {data_param}, %s, NULL, "
-        f"NOT EXISTS (SELECT 1 FROM {PREFERENCES} p WHERE p.user_id = f.friend_id "
-        f"AND p.new_post_realtime = FALSE), "
-        f"CASE WHEN EXISTS (SELECT 1 FROM {PREFERENCES} p WHERE p.user_id = f.friend_id "
-        f"AND p.batch_window_seconds = 0) THEN NULL "
-        f"ELSE %s || CAST(f.post_batch_started_ms AS TEXT) END, "
-        f"f.post_batch_count "
-        f"FROM {FRIENDSHIPS} f WHERE f.user_id = %s AND {eligible} "
+        f"SELECT e.friend_id, %s, %s, %s, {data_param}, %s, NULL, e.realtime, "
+        f"CASE WHEN e.window_ms = 0 THEN NULL WHEN {in_window} THEN b.group_key "
+        f"ELSE %s END, "
+        f"CASE WHEN {in_window} THEN b.group_count + 1 ELSE 1 END "
+        f"FROM (SELECT l.user_id AS friend_id, "
+        f"COALESCE(p.new_post_realtime, TRUE) AS realtime, "
+        f"1000 * COALESCE(p.batch_window_seconds, {int(DEFAULT_WINDOW)}) AS window_ms "
+        f"FROM locked l LEFT JOIN {PREFERENCES} p ON p.user_id = l.user_id "
+        f"WHERE {eligible}) e "
+        f"LEFT JOIN (SELECT n.recipient_id, n.group_key, n.group_count, "
+        f"CAST(substr(n.group_key, %s) AS BIGINT) AS started_ms "
+        f"FROM {NOTIFICATIONS} n WHERE n.group_key IS NOT NULL AND n.post_id = "
+        f"(SELECT p.id FROM {POSTS} p WHERE p.author_id = %s AND p.id < %s "
+        f"ORDER BY p.created_at DESC, p.id DESC LIMIT 1)) b ON b.recipient_id = e.friend_id "
         f"RETURNING id, recipient_id, pushed, group_key, group_count"
     )
     values = [
+        *friends_params,
         post.author_id,
         Notification.Type.NEW_POST,
         post.pk,
         to_json(data),
         connection.ops.adapt_datetimefield_value(created_at),
-        f"p{post.author_id}-",
-        post.author_id,
+        now_ms,
+        f"{key_prefix}{now_ms}",
+        now_ms,
         *params,
+        len(key_prefix) + 1,
+        post.author_id,
+        post.pk,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, values)

@@ -16,7 +16,7 @@ from ..realtime.events import notification_created
 from ..realtime.push import push_after_commit
 from ..selectors import notification_latest_id, preference_for
 from ..serializers import frame_for
-from .delivery import lock_notification_ids, to_json
+from .delivery import recipient_lock, to_json
 
 
 @transaction.atomic
@@ -36,7 +36,7 @@ def notification_create(
     pushed = preference.switch(type, "realtime")
     # Round-trip through JSON so the pushed data is exactly what the inbox will return.
     data = json.loads(to_json(data))
-    lock_notification_ids()
+    recipient_lock(user_id=recipient_id)
     previous = notification_latest_id(user_id=recipient_id) or None
     notification = Notification.objects.create(
         recipient_id=recipient_id,
