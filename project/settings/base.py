@@ -242,6 +242,10 @@ RIPPLE_READY_TIMEOUT_SECONDS = float(env("RIPPLE_READY_TIMEOUT_SECONDS", "2"))
 RIPPLE_RETENTION_READ_DAYS = env_int("RIPPLE_RETENTION_READ_DAYS", 30)
 RIPPLE_RETENTION_UNREAD_DAYS = env_int("RIPPLE_RETENTION_UNREAD_DAYS", 180)
 
+# A worker's garbage collection (project/gc_policy.py) logs a warning for any of its
+# collections that stalls the event loop longer than this; 0 logs every one (benchmarks).
+RIPPLE_GC_SLOW_MS = float(env("RIPPLE_GC_SLOW_MS", "100"))
+
 # --- Logging ---
 LOGGING = {
     "version": 1,
