@@ -12,13 +12,14 @@ import os
 
 from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope
 
+from apps.notifications.realtime.push import serve_from_loop
 from project.asgi import router
 from project.gc_policy import THRESHOLDS
 
-from apps.notifications.realtime.push import serve_from_loop  # isort: skip
-
 LEGACY_THRESHOLDS = (700, 10, 1000)
 
+# Importing project.asgi started the watch on CPython's own full collections
+# (RIPPLE_GC_SLOW_MS), so these workers log theirs as the policy's do.
 gc.set_threshold(*(LEGACY_THRESHOLDS if os.environ["RIPPLE_BENCH_GC"] == "legacy" else THRESHOLDS))
 
 

@@ -4,6 +4,7 @@ survivors, compactions reclaim what died frozen; a real worker's memory stays fl
 import asyncio
 import gc
 import http.client
+import logging
 import weakref
 
 import pytest
@@ -26,8 +27,10 @@ def collector():
     """A policy on this process's collector, set back as it was afterwards."""
     thresholds = gc.get_threshold()
     was_frozen = gc.get_freeze_count()
+    callbacks = list(gc.callbacks)
     gc.collect()
     yield GcPolicy(freeze_at=0, compact_interval=0)
+    gc.callbacks[:] = callbacks
     if not was_frozen:
         gc.unfreeze()
     gc.set_threshold(*thresholds)
@@ -85,6 +88,22 @@ def test_a_cycle_that_dies_frozen_waits_for_a_compaction_once_the_frozen_set_gre
     assert node_ref() is None
     assert collector.compactions == 1
     assert all(node.me is node for node in growth)
+
+
+def test_full_collections_of_cpython_itself_are_timed_and_sweeps_are_not_counted_twice(
+    collector, caplog
+):
+    collector.slow_ms = 0
+    collector.install()
+    caplog.set_level(logging.DEBUG, logger="project.gc_policy")
+
+    gc.collect()
+    collector.sweep()
+
+    assert [record.getMessage().split(":")[0] for record in caplog.records] == [
+        "gc automatic",
+        "gc sweep",
+    ]
 
 
 def test_a_sweep_is_due_after_as_many_young_collections_as_configured(collector):
