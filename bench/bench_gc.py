@@ -64,7 +64,12 @@ def run() -> Iterator[Table]:
     reader_key, socket_keys = _seed()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 20_000), hard))
+    yield memory_table(reader_key)
+    yield stall_table(reader_key, socket_keys)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
+
+def memory_table(reader_key: str) -> Table:
     memory = Table(
         f"RSS of one worker over {REQUESTS:,} inbox GETs ({PAGE} items a page)",
         ["policy", "RSS before MiB", "RSS after MiB", "growth MiB", "ratio to legacy", "target"],
@@ -79,8 +84,10 @@ def run() -> Iterator[Table]:
             _ratio(after - before, growth["legacy"][1] - growth["legacy"][0]),
             f"< {RSS_TARGET_MIB:.0f} MiB" if name == "new" else "",
         )
-    yield memory
+    return memory
 
+
+def stall_table(reader_key: str, socket_keys: list[str]) -> Table:
     stalls = Table(
         f"Event-loop stalls: ping round trips with {SOCKET_USERS * SOCKETS_PER_USER:,} open "
         f"sockets during {STALL_REQUESTS:,} inbox GETs",
@@ -117,8 +124,7 @@ def run() -> Iterator[Table]:
         f"during the GETs; while the sockets connected `new` ran {len(new['ramp'])}, longest "
         f"{_longest(new['ramp'])}. Wall time includes waiting for a core on a loaded machine."
     )
-    yield stalls
-    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    return stalls
 
 
 # --- Seed data ---------------------------------------------------------------------------
