@@ -1,6 +1,7 @@
 """The PostgreSQL test database: commits that do not wait for the disk, flushes by DELETE."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connection
@@ -31,8 +32,8 @@ def test_the_test_database_and_its_new_connections_commit_without_waiting_for_th
     assert "synchronous_commit=off" in database
 
 
-def test_a_flush_deletes_and_only_resetting_sequences_truncates():
-    tables = ["accounts_user", "posts_post"]
+def test_a_flush_deletes_all_but_content_types_and_only_resetting_sequences_truncates():
+    tables = ["accounts_user", "django_content_type", "auth_permission", "posts_post"]
 
     flush = connection.ops.sql_flush(no_style(), tables)
     resetting = connection.ops.sql_flush(no_style(), tables, reset_sequences=True)
@@ -50,7 +51,9 @@ def test_the_flush_of_transactional_tests_empties_tables_that_reference_each_oth
     author = UserFactory()
     PostFactory.create_batch(2, author=author)
     Token.objects.create(user=author)
+    permissions = Permission.objects.count()
 
-    call_command("flush", interactive=False, verbosity=0)
+    call_command("flush", interactive=False, verbosity=0, reset_sequences=False)
 
     assert (User.objects.count(), Post.objects.count(), Token.objects.count()) == (0, 0, 0)
+    assert Permission.objects.count() == permissions > 0
