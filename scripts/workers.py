@@ -83,15 +83,18 @@ def _wait_ready(worker: Worker, timeout: float) -> None:
     raise RuntimeError(f"worker on {worker.port} did not start:\n{worker.log()}")
 
 
+APP = "project.asgi:application"
+
+
 def start_worker(
-    *, port: int, env: dict[str, str], log_dir: Path, server: str = "uvicorn"
+    *, port: int, env: dict[str, str], log_dir: Path, server: str = "uvicorn", app: str = APP
 ) -> Worker:
     log_path = log_dir / f"worker-{port}.log"
     if server == "daphne":
         command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
-        command += ["--websocket_timeout", "-1", "project.asgi:application"]
+        command += ["--websocket_timeout", "-1", app]
     else:
-        command = [sys.executable, "-m", "uvicorn", "project.asgi:application"]
+        command = [sys.executable, "-m", "uvicorn", app]
         command += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
         command += ["--ws-max-size", "65536", "--ws-per-message-deflate", "false"]
         command += ["--log-level", "warning"]
@@ -110,6 +113,7 @@ def running_workers(
     log_dir: Path | None = None,
     server: str = "uvicorn",
     timeout: float = 30,
+    app: str = APP,
 ) -> Iterator[WorkerPool]:
     """Start `count` workers on free ports; stop them on exit."""
     worker_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "project.settings.dev", **(env or {})}
@@ -119,7 +123,9 @@ def running_workers(
     try:
         for _ in range(count):
             pool.workers.append(
-                start_worker(port=free_port(), env=worker_env, log_dir=log_dir, server=server)
+                start_worker(
+                    port=free_port(), env=worker_env, log_dir=log_dir, server=server, app=app
+                )
             )
         for worker in pool.workers:
             _wait_ready(worker, timeout)

@@ -270,6 +270,10 @@ RIPPLE_FRIEND_REQUEST_DECLINED_DAYS = env_int("RIPPLE_FRIEND_REQUEST_DECLINED_DA
 RIPPLE_NEW_ACCOUNT_HOURS = env_int("RIPPLE_NEW_ACCOUNT_HOURS", 24)
 RIPPLE_NEW_ACCOUNT_REQUESTS_PER_HOUR = env_int("RIPPLE_NEW_ACCOUNT_REQUESTS_PER_HOUR", 20)
 
+# A worker's garbage collection (project/gc_policy.py) logs a warning for any of its
+# collections that stalls the event loop longer than this; 0 logs every one (benchmarks).
+RIPPLE_GC_SLOW_MS = float(env("RIPPLE_GC_SLOW_MS", "100"))
+
 # --- Logging ---
 LOGGING = {
     "version": 1,
