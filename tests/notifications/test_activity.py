@@ -496,3 +496,23 @@ def test_no_reply_or_mention_crosses_a_block_between_the_replier_and_a_friend_of
         )
 
     assert list(_rows().values_list("recipient_id", "type")) == [(author.id, MENTIONED)]
+
+
+def test_a_reply_locks_its_mentioned_and_participants_in_one_statement_in_id_order(
+    django_capture_on_commit_callbacks,
+):
+    # Two lock statements (the mentioned, then the participants) could take a higher id
+    # before a lower one and deadlock with any writer that locks both in id order.
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite takes no row locks")
+    author, (earlier, replier, later) = _author_with_friends(3)
+    first, second = sorted([earlier, later], key=lambda user: user.id)
+    post = PostFactory(author=author)
+    reply_create(post=post, author=first, content="me first")
+
+    with CaptureQueriesContext(connection) as queries:
+        reply_create(post=post, author=replier, content=f"@{second.username} look")
+
+    locks = [query["sql"] for query in queries if "FOR NO KEY UPDATE" in query["sql"]]
+    assert len(locks) == 1
+    assert {row.recipient_id for row in _rows(actor=replier)} == {author.id, first.id, second.id}
