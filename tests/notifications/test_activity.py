@@ -133,6 +133,28 @@ def test_a_new_like_of_a_read_group_brings_it_back_unread(
     assert (unread["key"], unread["count"]) == (f"l{post.id}", 1)
 
 
+def test_a_like_after_its_group_was_done_counts_only_what_is_still_in_the_inbox(
+    django_capture_on_commit_callbacks, client_for, pushes
+):
+    author, (pablo, tito, quiet) = _author_with_friends(3)
+    post = PostFactory(author=author)
+    client = client_for(author)
+    post_like(post=post, user=pablo)
+    post_like(post=post, user=tito)
+    done = client.post(
+        "/api/notifications/done-all/", {"up_to": 2**31, "group": f"l{post.id}"}, format="json"
+    )
+    assert done.json() == {"updated": 2}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post_like(post=post, user=quiet)
+
+    [group] = client.get("/api/notifications/", {"grouped": "true"}).json()["results"]
+    [frame] = _frames(pushes, author.id)
+    assert group["count"] == 1
+    assert frame["group"] == {"key": f"l{post.id}", "count": 1}
+
+
 def test_unliking_retracts_that_like_and_pushes_removal_and_unread_count(
     pushes, django_capture_on_commit_callbacks, client_for
 ):

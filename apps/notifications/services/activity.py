@@ -383,13 +383,14 @@ def _insert_rows(
     recipient_ids: list[int],
     group_key: str | None,
 ) -> list[InsertedRow]:
-    """INSERT ... SELECT, one row per recipient; a grouped row carries its group's size."""
+    """INSERT ... SELECT, one row per recipient; a grouped row carries its group's size as
+    the inbox shows it (Done rows left out)."""
     data_param = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
     count_sql, count_params = "1", []
     if group_key is not None:
         count_sql = (
             f"1 + (SELECT COUNT(*) FROM {NOTIFICATIONS} g "
-            f"WHERE g.recipient_id = u.id AND g.group_key = %s)"
+            f"WHERE g.recipient_id = u.id AND g.group_key = %s AND g.done_at IS NULL)"
         )
         count_params = [group_key]
     marks = ", ".join(["%s"] * len(recipient_ids))
