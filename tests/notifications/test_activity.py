@@ -538,3 +538,24 @@ def test_a_reply_locks_its_mentioned_and_participants_in_one_statement_in_id_ord
     locks = [query["sql"] for query in queries if "FOR NO KEY UPDATE" in query["sql"]]
     assert len(locks) == 1
     assert {row.recipient_id for row in _rows(actor=replier)} == {author.id, first.id, second.id}
+
+
+def test_a_like_push_names_the_recipients_previous_notification(
+    pushes, django_capture_on_commit_callbacks
+):
+    author, (pablo, tito) = _author_with_friends(2)
+    post = PostFactory(author=author)
+    post_like(post=post, user=pablo)
+    [earlier] = _rows(recipient=author)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post_like(post=post, user=tito)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = PostFactory(author=pablo)
+        make_friends(pablo, tito)
+        post_like(post=first, user=tito)
+
+    [(_, to_author)] = _events(pushes, "notification.created")[:1]
+    [(_, to_pablo)] = _events(pushes, "notification.created")[1:]
+    assert to_author["prev_id"] == earlier.id
+    assert to_pablo["prev_id"] is None

@@ -25,7 +25,7 @@ from .. import metrics
 from ..models import Notification, NotificationPreference
 from ..realtime.events import Push, notification_created, post_counts
 from ..realtime.push import push_after_commit
-from ..selectors import post_counts_get, post_viewer_ids
+from ..selectors import notification_latest_ids, post_counts_get, post_viewer_ids
 from ..serializers import format_datetime, notification_frame, user_ref
 from .delivery import recipients_lock, to_json
 from .retraction import _delete_and_announce
@@ -314,7 +314,7 @@ def _store(
     data = json.loads(to_json(data))
     created_at = timezone.now()
     # Read only now that no other writer to these recipients can commit before us.
-    previous = _latest_ids(recipient_ids)
+    previous = notification_latest_ids(user_ids=recipient_ids)
     rows = _insert_rows(
         type=type,
         actor_id=actor.pk,
@@ -359,18 +359,6 @@ def _candidates(
     with connection.cursor() as cursor:
         cursor.execute(query, [*params, actor_id, actor_id, *exclude])
         return sorted(recipient_id for (recipient_id,) in cursor.fetchall())
-
-
-def _latest_ids(recipient_ids: list[int]) -> dict[int, int]:
-    """Each recipient's newest notification id (0 for none): the `prev_id` of its push."""
-    marks = ", ".join(["%s"] * len(recipient_ids))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT u.id, (SELECT n.id FROM {NOTIFICATIONS} n WHERE n.recipient_id = u.id "
-            f"ORDER BY n.id DESC LIMIT 1) FROM {USERS} u WHERE u.id IN ({marks})",
-            recipient_ids,
-        )
-        return {recipient_id: latest or 0 for recipient_id, latest in cursor.fetchall()}
 
 
 def _insert_rows(
