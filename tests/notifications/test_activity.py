@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from apps.notifications.models import Notification, NotificationPreference
 from apps.notifications.serializers import NotificationSerializer
+from apps.notifications.services import muted_user_create
 from apps.notifications.services.activity import (
     MAX_MENTIONS,
     excerpt,
@@ -340,6 +341,19 @@ def test_deleting_a_post_retracts_its_likes_replies_and_mentions(
 
 
 # --- Mentions ---------------------------------------------------------------------------------
+
+
+def test_a_post_mentioning_someone_who_muted_its_author_notifies_nobody():
+    author, (muting, listening) = _author_with_friends(2)
+    muted_user_create(user=muting, muted=author)
+
+    post_create(
+        author=author,
+        content=f"@{muting.username} @{listening.username}",
+        type="thoughts",
+    )
+
+    assert list(_rows(type=MENTIONED).values_list("recipient_id", flat=True)) == [listening.id]
 
 
 def test_mentions_notify_those_who_can_see_the_post_only(

@@ -22,7 +22,7 @@ from apps.friends.models import Block, Friendship
 from apps.posts.models import Post, Reply
 
 from .. import metrics
-from ..models import Notification, NotificationPreference
+from ..models import MutedUser, Notification, NotificationPreference
 from ..realtime.events import Push, notification_created, post_counts
 from ..realtime.push import push_after_commit
 from ..selectors import notification_latest_ids, post_counts_get, post_viewer_ids
@@ -34,6 +34,7 @@ NOTIFICATIONS = Notification._meta.db_table
 FRIENDSHIPS = Friendship._meta.db_table
 BLOCKS = Block._meta.db_table
 PREFERENCES = NotificationPreference._meta.db_table
+MUTES = MutedUser._meta.db_table
 REPLIES = Reply._meta.db_table
 POSTS = Post._meta.db_table
 USERS = User._meta.db_table
@@ -171,7 +172,9 @@ def notifications_create_for_reply(*, reply: Reply) -> int:
 @transaction.atomic
 def notifications_create_for_mentions(*, post: Post) -> int:
     """Notify those a new post mentions who can see it; returns the rows stored."""
-    recipients = _mention_recipients(post=post, actor=post.author, text=post.content)
+    recipients = _mention_recipients(
+        post=post, actor=post.author, text=post.content, muting_left_out=True
+    )
     if recipients is None:
         return 0
     return len(
@@ -186,22 +189,32 @@ def notifications_create_for_mentions(*, post: Post) -> int:
     )
 
 
-def _mention_recipients(*, post: Post, actor: User, text: str) -> Recipients | None:
+def _mention_recipients(
+    *, post: Post, actor: User, text: str, muting_left_out: bool = False
+) -> Recipients | None:
     """Mentions of users who can see the post: its author, their friends, the profile owner.
 
     A mention of yourself, of an unknown name or of someone who cannot see the post
-    notifies nobody. None when the text mentions no one.
+    notifies nobody; with `muting_left_out` (a post's own text), nor does a mention of
+    someone who muted the actor, who gets nothing from their posts. None when the text
+    mentions no one.
     """
     names = mentioned_usernames(text)
     if not names:
         return None
     marks = ", ".join(["%s"] * len(names))
-    return (
+    sql = (
         f"SELECT u.id AS id FROM {USERS} u WHERE u.username IN ({marks}) AND u.id <> %s "
         f"AND (u.id = %s OR u.id = %s OR EXISTS (SELECT 1 FROM {FRIENDSHIPS} f "
-        f"WHERE f.user_id = %s AND f.friend_id = u.id))",
-        [*names, actor.pk, post.author_id, post.target_profile_id or 0, post.author_id],
+        f"WHERE f.user_id = %s AND f.friend_id = u.id))"
     )
+    params = [*names, actor.pk, post.author_id, post.target_profile_id or 0, post.author_id]
+    if muting_left_out:
+        sql += (
+            f" AND NOT EXISTS (SELECT 1 FROM {MUTES} m WHERE m.user_id = u.id AND m.muted_id = %s)"
+        )
+        params.append(actor.pk)
+    return sql, params
 
 
 @transaction.atomic
