@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from apps.accounts.services import users_limit
 from apps.notifications.models import Notification, NotificationPreference
 from apps.notifications.serializers import NotificationSerializer
 from apps.notifications.services import muted_user_create
@@ -354,6 +355,19 @@ def test_a_post_mentioning_someone_who_muted_its_author_notifies_nobody():
     )
 
     assert list(_rows(type=MENTIONED).values_list("recipient_id", flat=True)) == [listening.id]
+
+
+def test_a_limited_accounts_reply_notifies_only_its_own_friends():
+    author, (limited, stranger, mentioned, friend) = _author_with_friends(4)
+    make_friends(limited, friend)
+    post = PostFactory(author=author)
+    reply_create(post=post, author=stranger, content="first")
+    reply_create(post=post, author=friend, content="second")
+    users_limit(user_ids=[limited.id], reason="spam")
+
+    reply_create(post=post, author=limited, content=f"@{mentioned.username} buy now")
+
+    assert {row.recipient_id for row in _rows(actor=limited)} == {author.id, friend.id}
 
 
 def test_mentions_notify_those_who_can_see_the_post_only(

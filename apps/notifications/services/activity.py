@@ -357,7 +357,8 @@ def _candidates(
 ) -> list[int]:
     """Recipients keeping `type` in their inbox and with no block between them and the actor
     (a participant or a mentioned friend of the author may have blocked the replier), in
-    ascending id."""
+    ascending id. A limited actor reaches only their own friends: a reply to a friend's post
+    must not page the friend's friends."""
     sql, params = recipients
     excluded = ""
     if exclude:
@@ -367,10 +368,13 @@ def _candidates(
         f"WHERE NOT EXISTS (SELECT 1 FROM {PREFERENCES} p WHERE p.user_id = r.id "
         f"AND p.{type}_inbox = FALSE) "
         f"AND NOT EXISTS (SELECT 1 FROM {BLOCKS} b WHERE (b.blocker_id = r.id "
-        f"AND b.blocked_id = %s) OR (b.blocker_id = %s AND b.blocked_id = r.id)) {excluded}"
+        f"AND b.blocked_id = %s) OR (b.blocker_id = %s AND b.blocked_id = r.id)) "
+        f"AND (NOT EXISTS (SELECT 1 FROM {USERS} a WHERE a.id = %s AND a.limited_at IS NOT NULL) "
+        f"OR EXISTS (SELECT 1 FROM {FRIENDSHIPS} f WHERE f.user_id = %s AND f.friend_id = r.id)) "
+        f"{excluded}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(query, [*params, actor_id, actor_id, *exclude])
+        cursor.execute(query, [*params, actor_id, actor_id, actor_id, actor_id, *exclude])
         return sorted(recipient_id for (recipient_id,) in cursor.fetchall())
 
 
