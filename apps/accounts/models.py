@@ -9,7 +9,7 @@ class User(AbstractUser):
 
     A suspended user keeps their data but cannot use the API, the WebSocket or the pages.
     A limited one can use everything, but their friend requests are always filtered and
-    their posts notify only people who are already their friends.
+    their posts, replies and mentions notify only people who are already their friends.
     """
 
     suspended_at = models.DateTimeField(null=True, blank=True)

@@ -27,7 +27,7 @@ from .selectors import (
 )
 from .serializers import NotificationGroupSerializer, NotificationSerializer
 from .services import (
-    notification_dismiss,
+    notification_mark_done,
     notification_mark_read,
     notification_mark_unread,
     notifications_mark_all_read,
@@ -181,5 +181,6 @@ class NotificationMarkAllReadApi(APIView):
 class NotificationDismissApi(APIView):
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: AuthenticatedRequest, notification_id: int) -> Response:
-        notification_dismiss(user=request.user, notification_id=notification_id)
+        # DELETE is Done, so it can be undone.
+        notification_mark_done(user=request.user, notification_id=notification_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,5 +1,8 @@
 """Retention: delete read notifications after N days and unread ones after M days, in batches.
 
+A Done notification counts as read: it has left the inbox and its counts, like a read one
+that nobody will look at again.
+
 A notification's age is counted from `created_at`. Deletion walks the table in primary-key
 order, a small batch at a time, each batch its own short statement: the inbox keeps
 writing and reading while a large backlog is pruned, and no statement holds many row locks
@@ -36,10 +39,11 @@ class Cutoffs:
         )
 
     def read_q(self) -> Q:
-        return Q(read_at__isnull=False, created_at__lt=self.read_before)
+        handled = Q(read_at__isnull=False) | Q(done_at__isnull=False)
+        return handled & Q(created_at__lt=self.read_before)
 
     def unread_q(self) -> Q:
-        return Q(read_at__isnull=True, created_at__lt=self.unread_before)
+        return Q(read_at__isnull=True, done_at__isnull=True, created_at__lt=self.unread_before)
 
 
 @dataclass(frozen=True)

@@ -58,8 +58,8 @@ StreamRow = tuple[int, dict[str, Any] | None]
 def notification_stream_after(*, user_id: int, after_id: int, limit: int) -> list[StreamRow]:
     """The user's notifications with id greater than `after_id`, oldest first.
 
-    Each is `(id, frame)`, the frame None for rows the user chose not to have pushed: the
-    caller still moves its cursor past them.
+    Each is `(id, frame)`, the frame None for rows the user chose not to have pushed or
+    marked Done (the inbox leaves those out too): the caller still moves its cursor past them.
     """
     return _stream_rows(_STREAM_SQL.format(floor="%s"), [user_id, after_id + 1, limit])
 
@@ -92,7 +92,7 @@ _NOTIFICATIONS = Notification._meta.db_table
 # more CPU than running it. The frames are those of `frame_for`.
 _STREAM_SQL = (
     f"SELECT n.id, n.type, n.created_at, n.read_at, n.data, n.pushed, n.group_key, "
-    f"n.group_count, a.id, a.username FROM {_NOTIFICATIONS} n "
+    f"n.group_count, a.id, a.username, n.done_at FROM {_NOTIFICATIONS} n "
     f"JOIN {User._meta.db_table} a ON a.id = n.actor_id "
     f"WHERE n.recipient_id = %s AND n.id >= {{floor}} ORDER BY n.id LIMIT %s"
 )
@@ -115,7 +115,7 @@ def _stream_rows(sql: str, params: list[int]) -> list[StreamRow]:
                 group_key=row[6],
                 group_count=row[7],
             )
-            if row[5]
+            if row[5] and row[10] is None
             else None,
         )
         for row in rows

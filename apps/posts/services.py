@@ -5,8 +5,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.common.exceptions import ApplicationError, ForbiddenError
+from apps.common.exceptions import ApplicationError, ForbiddenError, NotFoundError
 from apps.friends.selectors import friendship_exists
+from apps.friends.services import friendship_hold
 from apps.notifications.services import (
     notifications_create_for_like,
     notifications_create_for_mentions,
@@ -19,6 +20,7 @@ from apps.notifications.services import (
 )
 
 from .models import Like, Post, Reply
+from .selectors import POST_NOT_FOUND
 
 TARGET_NOT_FRIEND = "You can only post on your own profile or a friend's."
 NOT_AUTHOR = "Only the author can delete this post."
@@ -72,10 +74,20 @@ def posts_remove(*, post_ids: list[int], by: User, reason: str) -> tuple[list[in
     return ids, notifications_retract_for_posts(post_ids=ids)
 
 
+def _hold_visibility(*, post: Post, user: User) -> None:
+    """Hold the user's friendship with the author until commit (nothing to hold for the
+    author). The caller found the post visible without a lock: a block or an unfriending
+    committed since reads as not found, and one that starts now waits for this transaction,
+    so its retraction sees what this one stores."""
+    if user.pk != post.author_id and not friendship_hold(user_id=post.author_id, other_id=user.pk):
+        raise NotFoundError(POST_NOT_FOUND, code="not_found")
+
+
 @transaction.atomic
 def post_like(*, post: Post, user: User) -> Post:
     """Like once; liking again changes nothing. The author is notified (unless it is their
     own like) and every open feed that shows the post gets the new count."""
+    _hold_visibility(post=post, user=user)
     try:
         with transaction.atomic():
             Like.objects.create(post=post, user=user)
@@ -103,6 +115,7 @@ def post_unlike(*, post: Post, user: User) -> Post:
 @transaction.atomic
 def reply_create(*, post: Post, author: User, content: str) -> Reply:
     """Store a reply; notifies the post's author, its earlier repliers and the mentioned."""
+    _hold_visibility(post=post, user=author)
     reply = Reply(post=post, author=author, content=content)
     reply.full_clean()
     reply.save()

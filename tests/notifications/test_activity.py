@@ -4,8 +4,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from apps.accounts.services import users_limit
 from apps.notifications.models import Notification, NotificationPreference
 from apps.notifications.serializers import NotificationSerializer
+from apps.notifications.services import muted_user_create
 from apps.notifications.services.activity import (
     MAX_MENTIONS,
     excerpt,
@@ -131,6 +133,28 @@ def test_a_new_like_of_a_read_group_brings_it_back_unread(
         "results"
     ]
     assert (unread["key"], unread["count"]) == (f"l{post.id}", 1)
+
+
+def test_a_like_after_its_group_was_done_counts_only_what_is_still_in_the_inbox(
+    django_capture_on_commit_callbacks, client_for, pushes
+):
+    author, (pablo, tito, quiet) = _author_with_friends(3)
+    post = PostFactory(author=author)
+    client = client_for(author)
+    post_like(post=post, user=pablo)
+    post_like(post=post, user=tito)
+    done = client.post(
+        "/api/notifications/done-all/", {"up_to": 2**31, "group": f"l{post.id}"}, format="json"
+    )
+    assert done.json() == {"updated": 2}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post_like(post=post, user=quiet)
+
+    [group] = client.get("/api/notifications/", {"grouped": "true"}).json()["results"]
+    [frame] = _frames(pushes, author.id)
+    assert group["count"] == 1
+    assert frame["group"] == {"key": f"l{post.id}", "count": 1}
 
 
 def test_unliking_retracts_that_like_and_pushes_removal_and_unread_count(
@@ -320,6 +344,32 @@ def test_deleting_a_post_retracts_its_likes_replies_and_mentions(
 # --- Mentions ---------------------------------------------------------------------------------
 
 
+def test_a_post_mentioning_someone_who_muted_its_author_notifies_nobody():
+    author, (muting, listening) = _author_with_friends(2)
+    muted_user_create(user=muting, muted=author)
+
+    post_create(
+        author=author,
+        content=f"@{muting.username} @{listening.username}",
+        type="thoughts",
+    )
+
+    assert list(_rows(type=MENTIONED).values_list("recipient_id", flat=True)) == [listening.id]
+
+
+def test_a_limited_accounts_reply_notifies_only_its_own_friends():
+    author, (limited, stranger, mentioned, friend) = _author_with_friends(4)
+    make_friends(limited, friend)
+    post = PostFactory(author=author)
+    reply_create(post=post, author=stranger, content="first")
+    reply_create(post=post, author=friend, content="second")
+    users_limit(user_ids=[limited.id], reason="spam")
+
+    reply_create(post=post, author=limited, content=f"@{mentioned.username} buy now")
+
+    assert {row.recipient_id for row in _rows(actor=limited)} == {author.id, friend.id}
+
+
 def test_mentions_notify_those_who_can_see_the_post_only(
     pushes, django_capture_on_commit_callbacks
 ):
@@ -496,3 +546,44 @@ def test_no_reply_or_mention_crosses_a_block_between_the_replier_and_a_friend_of
         )
 
     assert list(_rows().values_list("recipient_id", "type")) == [(author.id, MENTIONED)]
+
+
+def test_a_reply_locks_its_mentioned_and_participants_in_one_statement_in_id_order(
+    django_capture_on_commit_callbacks,
+):
+    # Two lock statements (the mentioned, then the participants) could take a higher id
+    # before a lower one and deadlock with any writer that locks both in id order.
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite takes no row locks")
+    author, (earlier, replier, later) = _author_with_friends(3)
+    first, second = sorted([earlier, later], key=lambda user: user.id)
+    post = PostFactory(author=author)
+    reply_create(post=post, author=first, content="me first")
+
+    with CaptureQueriesContext(connection) as queries:
+        reply_create(post=post, author=replier, content=f"@{second.username} look")
+
+    locks = [query["sql"] for query in queries if "FOR NO KEY UPDATE" in query["sql"]]
+    assert len(locks) == 1
+    assert {row.recipient_id for row in _rows(actor=replier)} == {author.id, first.id, second.id}
+
+
+def test_a_like_push_names_the_recipients_previous_notification(
+    pushes, django_capture_on_commit_callbacks
+):
+    author, (pablo, tito) = _author_with_friends(2)
+    post = PostFactory(author=author)
+    post_like(post=post, user=pablo)
+    [earlier] = _rows(recipient=author)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post_like(post=post, user=tito)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = PostFactory(author=pablo)
+        make_friends(pablo, tito)
+        post_like(post=first, user=tito)
+
+    [(_, to_author)] = _events(pushes, "notification.created")[:1]
+    [(_, to_pablo)] = _events(pushes, "notification.created")[1:]
+    assert to_author["prev_id"] == earlier.id
+    assert to_pablo["prev_id"] is None

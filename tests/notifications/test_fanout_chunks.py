@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from apps.accounts.services import users_suspend
 from apps.notifications.models import Notification, PostFanout
 from apps.notifications.services import notifications_create_for_post
 from apps.notifications.services.fanout import post_fanout_continue
@@ -88,6 +89,20 @@ def test_chunks_stop_when_the_post_is_removed(pushes, django_capture_on_commit_c
         notifications_create_for_post(post=post)
 
     posts_remove(post_ids=[post.pk], by=moderator, reason="spam")
+    more = post_fanout_continue(post_id=post.pk)
+
+    assert more is False
+    assert not Notification.objects.filter(post=post).exists()
+    assert not PostFanout.objects.exists()
+
+
+def test_chunks_stop_when_the_author_is_suspended(pushes, django_capture_on_commit_callbacks):
+    author, _ = _author_with_friends(5)
+    post = PostFactory(author=author)
+    with django_capture_on_commit_callbacks(execute=False):
+        notifications_create_for_post(post=post)
+
+    users_suspend(user_ids=[author.pk], reason="spam")
     more = post_fanout_continue(post_id=post.pk)
 
     assert more is False

@@ -48,6 +48,18 @@ def test_prune_deletes_read_notifications_older_than_read_days_and_keeps_newer_o
     assert not Notification.objects.filter(id=old_read.id).exists()
 
 
+def test_prune_treats_done_notifications_as_read_whether_read_or_not():
+    done_unread = _aged(31, read=False, done_at=timezone.now() - timedelta(days=30))
+    recent_done = _aged(29, read=False, done_at=timezone.now())
+    still_unread = _aged(31, read=False)
+
+    result = notifications_prune(cutoffs=_cutoffs())
+
+    assert _remaining_ids() == {recent_done.id, still_unread.id}
+    assert (result.read, result.unread) == (1, 0)
+    assert not Notification.objects.filter(id=done_unread.id).exists()
+
+
 def test_prune_keeps_unread_notifications_until_unread_days():
     unread_past_read_limit = _aged(100, read=False)
     old_unread = _aged(181, read=False)

@@ -1,6 +1,7 @@
 """Where a replay starts: the rows after a client's id, or the newest id, in one statement."""
 
 import pytest
+from django.utils import timezone
 
 from apps.notifications.selectors import notification_stream_from
 from apps.notifications.serializers import frame_for
@@ -57,3 +58,14 @@ def test_frames_are_those_of_stored_rows_read_grouped_or_not_pushed():
     _, rows = notification_stream_from(user_id=alice.id, after_id=seen.id, limit=10)
 
     assert rows == [(read.id, frame_for(read)), (grouped.id, frame_for(grouped)), (silent.id, None)]
+
+
+def test_a_done_row_is_replayed_as_a_gap_as_the_catch_up_api_leaves_it_out():
+    alice = UserFactory()
+    seen = NotificationFactory(recipient=alice)
+    done = NotificationFactory(recipient=alice, done_at=timezone.now())
+    kept = NotificationFactory(recipient=alice)
+
+    _, rows = notification_stream_from(user_id=alice.id, after_id=seen.id, limit=10)
+
+    assert rows == [(done.id, None), (kept.id, frame_for(kept))]

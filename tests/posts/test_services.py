@@ -15,7 +15,7 @@ from apps.posts.services import (
     post_unlike,
     reply_create,
 )
-from tests.factories import LikeFactory, PostFactory, UserFactory
+from tests.factories import LikeFactory, PostFactory, UserFactory, make_friends
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +82,7 @@ def test_post_delete_by_other_user_raises_forbidden():
 
 def test_post_like_twice_stores_one_like_and_counts_one(user):
     post = PostFactory()
+    make_friends(post.author, user)
 
     post_like(post=post, user=user)
     post = post_like(post=post, user=user)
@@ -103,6 +104,7 @@ def test_post_unlike_removes_like_once_and_never_goes_negative(user):
 
 def test_reply_create_increments_reply_count(user):
     post = PostFactory()
+    make_friends(post.author, user)
 
     reply_create(post=post, author=user, content="Nice")
     reply_create(post=post, author=user, content="Really nice")

@@ -13,7 +13,6 @@ from .fanout import notifications_create_for_post
 from .preferences import muted_user_create, muted_user_delete, preference_update
 from .read_state import (
     inbox_mark_seen,
-    notification_dismiss,
     notification_mark_done,
     notification_mark_read,
     notification_mark_undone,
@@ -50,7 +49,6 @@ __all__ = [
     "notifications_retract_for_reply",
     "notifications_retract_like",
     "post_counts_announce",
-    "notification_dismiss",
     "notification_mark_read",
     "notification_mark_unread",
     "notifications_create_for_post",

@@ -22,10 +22,10 @@ from apps.friends.models import Block, Friendship
 from apps.posts.models import Post, Reply
 
 from .. import metrics
-from ..models import Notification, NotificationPreference
+from ..models import MutedUser, Notification, NotificationPreference
 from ..realtime.events import Push, notification_created, post_counts
 from ..realtime.push import push_after_commit
-from ..selectors import post_counts_get, post_viewer_ids
+from ..selectors import notification_latest_ids, post_counts_get, post_viewer_ids
 from ..serializers import format_datetime, notification_frame, user_ref
 from .delivery import recipients_lock, to_json
 from .retraction import _delete_and_announce
@@ -34,6 +34,7 @@ NOTIFICATIONS = Notification._meta.db_table
 FRIENDSHIPS = Friendship._meta.db_table
 BLOCKS = Block._meta.db_table
 PREFERENCES = NotificationPreference._meta.db_table
+MUTES = MutedUser._meta.db_table
 REPLIES = Reply._meta.db_table
 POSTS = Post._meta.db_table
 USERS = User._meta.db_table
@@ -118,27 +119,52 @@ def notifications_create_for_reply(*, reply: Reply) -> int:
 
     A participant is someone who replied to the post before and can still see it (a friend
     of its author). Someone the reply mentions gets the mention instead of the reply
-    notification. Returns the rows stored.
+    notification. Both sets are locked in one statement (delivery.py: each writer locks its
+    recipients once, in id order). Returns the rows stored.
     """
     post = reply.post
     actor = reply.author
     data = {"post": post_ref(post), "reply": reply_ref(reply)}
-    mentioned = _notify_mentions(post=post, actor=actor, text=reply.content, data=data)
-    recipients: Recipients = (
+    mention_recipients = _mention_recipients(post=post, actor=actor, text=reply.content)
+    mentioned_ids = (
+        _candidates(
+            type=Notification.Type.MENTIONED,
+            actor_id=actor.pk,
+            recipients=mention_recipients,
+            exclude=[],
+        )
+        if mention_recipients
+        else []
+    )
+    participants: Recipients = (
         f"SELECT f.friend_id AS id FROM {FRIENDSHIPS} f WHERE f.user_id = %s "
         f"AND f.friend_id <> %s AND EXISTS (SELECT 1 FROM {REPLIES} r "
         f"WHERE r.post_id = %s AND r.author_id = f.friend_id AND r.id <> %s) "
         f"UNION SELECT u.id AS id FROM {USERS} u WHERE u.id = %s AND u.id <> %s",
         [post.author_id, actor.pk, post.pk, reply.pk, post.author_id, actor.pk],
     )
-    replied = _notify(
+    replied_ids = _candidates(
+        type=Notification.Type.POST_REPLIED,
+        actor_id=actor.pk,
+        recipients=participants,
+        exclude=mentioned_ids,
+    )
+    _lock(sorted([*mentioned_ids, *replied_ids]))
+    mentioned = _store(
+        type=Notification.Type.MENTIONED,
+        actor=actor,
+        post_id=post.pk,
+        data={"reply": None, **data},
+        recipient_ids=mentioned_ids,
+        group_key=None,
+    )
+    replied = _store(
         type=Notification.Type.POST_REPLIED,
         actor=actor,
         post_id=post.pk,
         data=data,
-        recipients=recipients,
+        recipient_ids=replied_ids,
         group_key=reply_group_key(post.pk),
-        exclude=[row[1] for row in mentioned],
     )
     return len(mentioned) + len(replied)
 
@@ -146,39 +172,49 @@ def notifications_create_for_reply(*, reply: Reply) -> int:
 @transaction.atomic
 def notifications_create_for_mentions(*, post: Post) -> int:
     """Notify those a new post mentions who can see it; returns the rows stored."""
+    recipients = _mention_recipients(
+        post=post, actor=post.author, text=post.content, muting_left_out=True
+    )
+    if recipients is None:
+        return 0
     return len(
-        _notify_mentions(
-            post=post, actor=post.author, text=post.content, data={"post": post_ref(post)}
+        _notify(
+            type=Notification.Type.MENTIONED,
+            actor=post.author,
+            post_id=post.pk,
+            data={"reply": None, "post": post_ref(post)},
+            recipients=recipients,
+            group_key=None,
         )
     )
 
 
-def _notify_mentions(
-    *, post: Post, actor: User, text: str, data: dict[str, Any]
-) -> list[InsertedRow]:
+def _mention_recipients(
+    *, post: Post, actor: User, text: str, muting_left_out: bool = False
+) -> Recipients | None:
     """Mentions of users who can see the post: its author, their friends, the profile owner.
 
     A mention of yourself, of an unknown name or of someone who cannot see the post
-    notifies nobody.
+    notifies nobody; with `muting_left_out` (a post's own text), nor does a mention of
+    someone who muted the actor, who gets nothing from their posts. None when the text
+    mentions no one.
     """
     names = mentioned_usernames(text)
     if not names:
-        return []
+        return None
     marks = ", ".join(["%s"] * len(names))
-    recipients: Recipients = (
+    sql = (
         f"SELECT u.id AS id FROM {USERS} u WHERE u.username IN ({marks}) AND u.id <> %s "
         f"AND (u.id = %s OR u.id = %s OR EXISTS (SELECT 1 FROM {FRIENDSHIPS} f "
-        f"WHERE f.user_id = %s AND f.friend_id = u.id))",
-        [*names, actor.pk, post.author_id, post.target_profile_id or 0, post.author_id],
+        f"WHERE f.user_id = %s AND f.friend_id = u.id))"
     )
-    return _notify(
-        type=Notification.Type.MENTIONED,
-        actor=actor,
-        post_id=post.pk,
-        data={"reply": None, **data},
-        recipients=recipients,
-        group_key=None,
-    )
+    params = [*names, actor.pk, post.author_id, post.target_profile_id or 0, post.author_id]
+    if muting_left_out:
+        sql += (
+            f" AND NOT EXISTS (SELECT 1 FROM {MUTES} m WHERE m.user_id = u.id AND m.muted_id = %s)"
+        )
+        params.append(actor.pk)
+    return sql, params
 
 
 @transaction.atomic
@@ -249,26 +285,49 @@ def _notify(
     data: dict[str, Any],
     recipients: Recipients,
     group_key: str | None,
-    exclude: list[int] | None = None,
 ) -> list[InsertedRow]:
     """Store one `type` notification per recipient who keeps the type in the inbox, and push
     it after commit to those who keep it realtime. Five statements whatever the number."""
-    # Round-trip through JSON so the pushed data is exactly what the inbox will return.
-    data = json.loads(to_json(data))
-    created_at = timezone.now()
-    recipient_ids = _candidates(
-        type=type, actor_id=actor.pk, recipients=recipients, exclude=exclude or []
+    recipient_ids = _candidates(type=type, actor_id=actor.pk, recipients=recipients, exclude=[])
+    _lock(recipient_ids)
+    return _store(
+        type=type,
+        actor=actor,
+        post_id=post_id,
+        data=data,
+        recipient_ids=recipient_ids,
+        group_key=group_key,
     )
+
+
+def _lock(recipient_ids: list[int]) -> None:
+    """Lock these recipients' inbox rows (delivery.py), once per writer."""
     if not recipient_ids:
-        return []
+        return
     marks = ", ".join(["%s"] * len(recipient_ids))
-    # Each recipient's ids must commit in order (see delivery.py): lock before allocating,
-    # and read the previous ids only once no other writer to them can commit before us.
     recipients_lock(
         select_sql=f"SELECT u.id AS user_id FROM {USERS} u WHERE u.id IN ({marks})",
         params=recipient_ids,
     )
-    previous = _latest_ids(recipient_ids)
+
+
+def _store(
+    *,
+    type: str,
+    actor: User,
+    post_id: int,
+    data: dict[str, Any],
+    recipient_ids: list[int],
+    group_key: str | None,
+) -> list[InsertedRow]:
+    """Insert the rows of recipients already locked by `_lock`; push them after commit."""
+    if not recipient_ids:
+        return []
+    # Round-trip through JSON so the pushed data is exactly what the inbox will return.
+    data = json.loads(to_json(data))
+    created_at = timezone.now()
+    # Read only now that no other writer to these recipients can commit before us.
+    previous = notification_latest_ids(user_ids=recipient_ids)
     rows = _insert_rows(
         type=type,
         actor_id=actor.pk,
@@ -298,7 +357,8 @@ def _candidates(
 ) -> list[int]:
     """Recipients keeping `type` in their inbox and with no block between them and the actor
     (a participant or a mentioned friend of the author may have blocked the replier), in
-    ascending id."""
+    ascending id. A limited actor reaches only their own friends: a reply to a friend's post
+    must not page the friend's friends."""
     sql, params = recipients
     excluded = ""
     if exclude:
@@ -308,23 +368,14 @@ def _candidates(
         f"WHERE NOT EXISTS (SELECT 1 FROM {PREFERENCES} p WHERE p.user_id = r.id "
         f"AND p.{type}_inbox = FALSE) "
         f"AND NOT EXISTS (SELECT 1 FROM {BLOCKS} b WHERE (b.blocker_id = r.id "
-        f"AND b.blocked_id = %s) OR (b.blocker_id = %s AND b.blocked_id = r.id)) {excluded}"
+        f"AND b.blocked_id = %s) OR (b.blocker_id = %s AND b.blocked_id = r.id)) "
+        f"AND (NOT EXISTS (SELECT 1 FROM {USERS} a WHERE a.id = %s AND a.limited_at IS NOT NULL) "
+        f"OR EXISTS (SELECT 1 FROM {FRIENDSHIPS} f WHERE f.user_id = %s AND f.friend_id = r.id)) "
+        f"{excluded}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(query, [*params, actor_id, actor_id, *exclude])
+        cursor.execute(query, [*params, actor_id, actor_id, actor_id, actor_id, *exclude])
         return sorted(recipient_id for (recipient_id,) in cursor.fetchall())
-
-
-def _latest_ids(recipient_ids: list[int]) -> dict[int, int]:
-    """Each recipient's newest notification id (0 for none): the `prev_id` of its push."""
-    marks = ", ".join(["%s"] * len(recipient_ids))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT u.id, (SELECT n.id FROM {NOTIFICATIONS} n WHERE n.recipient_id = u.id "
-            f"ORDER BY n.id DESC LIMIT 1) FROM {USERS} u WHERE u.id IN ({marks})",
-            recipient_ids,
-        )
-        return {recipient_id: latest or 0 for recipient_id, latest in cursor.fetchall()}
 
 
 def _insert_rows(
@@ -337,13 +388,14 @@ def _insert_rows(
     recipient_ids: list[int],
     group_key: str | None,
 ) -> list[InsertedRow]:
-    """INSERT ... SELECT, one row per recipient; a grouped row carries its group's size."""
+    """INSERT ... SELECT, one row per recipient; a grouped row carries its group's size as
+    the inbox shows it (Done rows left out)."""
     data_param = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
     count_sql, count_params = "1", []
     if group_key is not None:
         count_sql = (
             f"1 + (SELECT COUNT(*) FROM {NOTIFICATIONS} g "
-            f"WHERE g.recipient_id = u.id AND g.group_key = %s)"
+            f"WHERE g.recipient_id = u.id AND g.group_key = %s AND g.done_at IS NULL)"
         )
         count_params = [group_key]
     marks = ", ".join(["%s"] * len(recipient_ids))

@@ -9,7 +9,7 @@ How: every writer locks the inbox row (`notifications_inbox`, one per recipient)
 recipient it writes to, *before* it allocates ids, and holds the locks to COMMIT. Two
 writers for the same recipient therefore allocate and commit one after the other, so that
 recipient's ids commit in order; writers with no recipient in common never wait for each
-other (the global advisory lock this replaces serialised every writer in the system).
+other.
 
 The steps, in this order, for a set of recipients:
 
@@ -33,9 +33,8 @@ Failure modes, and why they are bounded:
   abort one transaction. Hence: call a notification writer as the last write of its
   transaction, and let each writer lock its recipients once.
 - A long open transaction that holds an inbox lock (a writer that does slow work after
-  writing notifications) delays only the writers to those recipients, until it ends; the
-  global lock delayed everyone. Large fan-outs are split into short transactions for this
-  reason (see `fanout`).
+  writing notifications) delays only the writers to those recipients, until it ends.
+  Large fan-outs are split into short transactions for this reason (see `fanout`).
 - A reader never waits: the locks are row locks, and readers take none.
 
 SQLite allows one writing transaction at a time already, so there nothing is locked.

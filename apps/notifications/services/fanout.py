@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.accounts.models import User
 from apps.friends.models import Friendship
 from apps.posts.models import Post
 from apps.posts.serializers import PostSerializer
@@ -40,6 +41,7 @@ FRIENDSHIPS = Friendship._meta.db_table
 PREFERENCES = NotificationPreference._meta.db_table
 MUTES = MutedUser._meta.db_table
 POSTS = Post._meta.db_table
+USERS = User._meta.db_table
 DEFAULT_WINDOW = NotificationPreference._meta.get_field("batch_window_seconds").default
 # Past every user id: the upper bound of the last chunk.
 NO_BOUND = 2**63 - 1
@@ -115,11 +117,15 @@ def post_fanout_continue(*, post_id: int) -> bool:
 
 
 def _post_for_chunk(post_id: int) -> Post | None:
-    """The post, unless removed; locked (KEY SHARE) so a removal waits for this chunk."""
-    lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
+    """The post, unless removed or its author suspended. The post is locked (KEY SHARE) so
+    a removal waits for this chunk; the author (SHARE, which a suspension's UPDATE waits
+    for) so that the suspension's retraction, a later statement, sees this chunk's rows."""
+    lock = " FOR KEY SHARE OF p FOR SHARE OF u" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id FROM {POSTS} WHERE id = %s AND removed_at IS NULL{lock}", [post_id]
+            f"SELECT p.id FROM {POSTS} p JOIN {USERS} u ON u.id = p.author_id "
+            f"WHERE p.id = %s AND p.removed_at IS NULL AND u.suspended_at IS NULL{lock}",
+            [post_id],
         )
         if cursor.fetchone() is None:
             return None

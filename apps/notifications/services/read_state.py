@@ -166,11 +166,6 @@ def notifications_mark_all_done(*, user: User, up_to: int, group: str | None = N
     return updated
 
 
-def notification_dismiss(*, user: User, notification_id: int) -> None:
-    """The old Dismiss, kept for DELETE: it is Done now, so it can be undone."""
-    notification_mark_done(user=user, notification_id=notification_id)
-
-
 @transaction.atomic
 def inbox_mark_seen(*, user: User, last_seen_id: int) -> InboxMarker:
     """Move the seen marker forward to `last_seen_id` (never back, never past the newest id).
