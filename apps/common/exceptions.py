@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -31,12 +32,23 @@ class ForbiddenError(ApplicationError):
     status_code = status.HTTP_403_FORBIDDEN
 
 
+# PostgreSQL's lock_not_available and query_canceled: a bounded wait ran out (the lock and
+# statement timeouts of project/settings/env.py). Nothing was written; the client may retry.
+_DATABASE_BUSY_STATES = {"55P03", "57014"}
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Map every error to `{"detail": str, "fields": {name: [messages]}?}`.
 
     Field errors keep DRF's per-field lists under `fields`, so a client can show each
     message beside its input; `detail` is always a readable summary.
     """
+    if isinstance(exc, OperationalError) and _database_busy(exc):
+        return Response(
+            {"detail": "The database is busy; try again shortly.", "code": "database_busy"},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "1"},
+        )
     if isinstance(exc, ApplicationError):
         body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
         if exc.field:
@@ -57,6 +69,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(response.data, dict) and "detail" in response.data:
         response.data = {"detail": str(response.data["detail"]), "code": _code(exc)}
     return response
+
+
+def _database_busy(exc: OperationalError) -> bool:
+    return getattr(exc.__cause__, "sqlstate", None) in _DATABASE_BUSY_STATES
 
 
 def _validation_body(data: Any) -> dict[str, Any]:

@@ -73,6 +73,16 @@ def database_settings(url: str) -> dict[str, Any]:
     """
     database = database_from_url(url)
     database["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        # A row lock held by a stuck transaction must not hold every request that needs the
+        # row: past DATABASE_LOCK_TIMEOUT_MS the statement fails and the API answers 503.
+        # DATABASE_STATEMENT_TIMEOUT_MS (0, off, by default) bounds any one statement too.
+        bounds = (
+            f"-c lock_timeout={env_int('DATABASE_LOCK_TIMEOUT_MS', 10_000)} "
+            f"-c statement_timeout={env_int('DATABASE_STATEMENT_TIMEOUT_MS', 0)}"
+        )
+        given = database["OPTIONS"].get("options")
+        database["OPTIONS"]["options"] = f"{given} {bounds}" if given else bounds
     pooled = env_bool("DATABASE_POOL", True) and database["CONN_MAX_AGE"] == 0
     if database["ENGINE"] == "django.db.backends.postgresql" and pooled:
         database["OPTIONS"]["pool"] = {
