@@ -91,3 +91,18 @@ def test_other_notification_types_stand_alone():
     notification = NotificationFactory(type="friend_request")
 
     assert notification.group == {"key": f"n{notification.id}", "count": 1}
+
+
+def test_a_post_after_the_friend_marked_the_batch_done_starts_a_new_group(clock):
+    # Done took the batch off the inbox: the next post must not count it again.
+    author, friend = UserFactory(), UserFactory()
+    make_friends(author, friend)
+    post_by(author)
+    Notification.objects.filter(recipient=friend).update(done_at=clock.now())
+    clock.advance(seconds=5)
+
+    post_by(author)
+
+    (first_key, _), (second_key, second_count) = groups_of(friend)
+    assert second_key != first_key
+    assert second_count == 1

@@ -233,7 +233,8 @@ def _insert_rows(
     """INSERT ... SELECT over the chunk's friends; returns (id, recipient, pushed, key, count).
 
     A friend joins the group of their previous notification of this author while that
-    group's window (their own setting) is open, else starts one; window 0: no group.
+    group's window (their own setting) is open and they have not marked it Done, else
+    starts one; window 0: no group.
     """
     eligible, params = _eligible("l.user_id", post)
     data_param = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
@@ -259,7 +260,8 @@ def _insert_rows(
         f"WHERE {eligible}) e "
         f"LEFT JOIN (SELECT n.recipient_id, n.group_key, n.group_count, "
         f"CAST(substr(n.group_key, %s) AS BIGINT) AS started_ms "
-        f"FROM {NOTIFICATIONS} n WHERE n.group_key IS NOT NULL AND n.post_id = "
+        f"FROM {NOTIFICATIONS} n WHERE n.group_key IS NOT NULL AND n.done_at IS NULL "
+        f"AND n.post_id = "
         f"(SELECT p.id FROM {POSTS} p WHERE p.author_id = %s AND p.id < %s "
         f"ORDER BY p.created_at DESC, p.id DESC LIMIT 1)) b ON b.recipient_id = e.friend_id "
         f"RETURNING id, recipient_id, pushed, group_key, group_count"
