@@ -386,4 +386,3 @@ def notification_digest_rows(
         created_at__lte=created_before,
         type__in=list(types),
     ).select_related("actor")
-
