@@ -68,16 +68,20 @@ def _excerpt(value: Any) -> str:
     return Truncator(value).chars(PREVIEW_CHARS) if isinstance(value, str) else ""
 
 
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def describe(group: dict[str, Any], *, user_id: int) -> tuple[str, str, str]:
     """(text, path, preview) of a grouped inbox entry, worded as the inbox words it."""
     latest = group["latest"]
-    data = latest.data if isinstance(latest.data, dict) else {}
+    data = _object(latest.data)
     name = latest.actor.username
     count = group["count"]
-    post = data.get("post") if isinstance(data.get("post"), dict) else {}
+    post = _object(data.get("post"))
     whose = "your post" if post.get("author_id") == user_id else "a post you replied to"
     who = people([actor["username"] for actor in group["actors"]], group["actor_count"])
-    reply = data.get("reply") if isinstance(data.get("reply"), dict) else {}
+    reply = _object(data.get("reply"))
     match latest.type:
         case "post_liked":
             return f"{who} liked {whose}", _post_path(post), _excerpt(post.get("excerpt"))
@@ -97,8 +101,7 @@ def describe(group: dict[str, Any], *, user_id: int) -> tuple[str, str, str]:
         case "friend_accepted":
             return f"{name} accepted your friend request", "/friends/", ""
         case "new_message":
-            sender = data.get("from_user") if isinstance(data.get("from_user"), dict) else {}
-            username = sender.get("username")
+            username = _object(data.get("from_user")).get("username")
             path = f"/messages/{quote(username)}/" if isinstance(username, str) else "/messages/"
             many = (
                 f"{name} sent you {count} messages" if count > 1 else f"{name} sent you a message"

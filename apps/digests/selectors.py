@@ -57,17 +57,17 @@ def _email_type_sql() -> str:
     """The types whose `email` switch is on, a missing preference row meaning the defaults."""
     clauses = []
     for kind in Notification.Type.values:
-        default = NotificationPreference._meta.get_field(f"{kind}_email").get_default()
+        default = NotificationPreference().switch(kind, "email")
         clauses.append(
             f"(n.type = '{kind}' AND COALESCE(p.{kind}_email, {'TRUE' if default else 'FALSE'}))"
         )
     return " OR ".join(clauses)
 
 
-def _due_sql(slots: list[_Slot]) -> tuple[str, list[object]]:
+def _due_sql(slots: list[_Slot]) -> tuple[str, list[str | int]]:
     sent = f"SELECT 1 FROM {Digest._meta.db_table} d WHERE d.user_id = u.id AND d.period = %s"
     clauses: list[str] = []
-    params: list[object] = []
+    params: list[str | int] = []
     for slot in slots:
         zones = ", ".join(["%s"] * len(slot.zones))
         clauses.append(

@@ -1,0 +1,163 @@
+"""Digests through a real SMTP server on loopback: content, links, headers, exactly once."""
+
+import re
+from datetime import timedelta
+from urllib.parse import urlparse
+
+import pytest
+from django.utils import timezone
+
+from apps.digests.models import Digest, DigestSettings
+from apps.digests.services import digest_send_batch, digests_due, digests_send_round
+from apps.notifications.models import Notification, NotificationPreference
+from tests.factories import PostFactory, UserFactory
+
+from .conftest import html_of, pending, text_of
+
+pytestmark = pytest.mark.django_db
+
+
+def test_digest_groups_as_the_inbox_with_links_and_headers(smtp, at_six_pm):
+    me = UserFactory(username="ana")
+    pablo, tito, lola, rosa = (UserFactory(username=n) for n in ("pablo", "tito", "lola", "rosa"))
+    key = f"p{pablo.pk}-1700000000000"
+    for hours in (7, 6, 5):
+        pending(me, hours=hours, actor=pablo, group_key=key, data={"id": 41, "content": "hi"})
+    post = PostFactory(author=me)
+    like = {"post": {"id": post.pk, "author_id": me.pk, "excerpt": "my <b>post</b>"}}
+    for hours, actor in ((6, rosa), (5.5, lola), (5, tito)):
+        pending(
+            me, hours=hours, actor=actor, type="post_liked", group_key=f"l{post.pk}", data=like
+        )
+    pending(me, hours=4.5, actor=lola, type="friend_request", data={})
+    NotificationPreference.objects.create(user=me, post_liked_email=True)
+
+    assert digests_send_round() == (1, 1)
+
+    [message] = smtp.to(me.email)
+    text = text_of(message)
+    assert message["Subject"] == "Ripple: 3 things while you were away"
+    # Newest group first, each a line of its own, worded as the inbox words it.
+    lines = [line.strip() for line in text.splitlines() if line.startswith("- ")]
+    assert lines == [
+        "- lola sent you a friend request",
+        "- tito, lola and 1 other liked your post",
+        "- pablo posted 3 things",
+    ]
+    assert f"https://ripple.example/posts/{post.pk}/" in text
+    assert "https://ripple.example/posts/41/" in text
+    assert "https://ripple.example/friends/" in text
+    html = html_of(message)
+    assert "my &lt;b&gt;post&lt;/b&gt;" in html and "<b>post" not in html
+    assert '"my <b>post</b>"' in text
+    unsubscribe = re.fullmatch(r"<(.+)>", message["List-Unsubscribe"].strip()).group(1)
+    assert urlparse(unsubscribe).netloc == "ripple.example"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert unsubscribe in text and unsubscribe in html
+    assert Digest.objects.get(user=me).through_id == Notification.objects.latest("id").pk
+
+
+def test_at_most_twenty_entries_and_how_many_more(smtp, at_six_pm, settings):
+    me = UserFactory()
+    for i in range(23):
+        pending(me, hours=6 - i / 60, data={"id": i, "content": f"post {i}"})
+
+    digests_send_round()
+
+    text = text_of(smtp.to(me.email)[0])
+    assert len([line for line in text.splitlines() if line.startswith("- ")]) == 20
+    assert "...and 3 more" in text
+    # Newest first: the three oldest are the "more".
+    assert '"post 22"' in text and '"post 3"' in text and '"post 2"' not in text
+
+
+def test_long_post_text_is_trimmed(smtp, at_six_pm):
+    me = UserFactory()
+    pending(me, data={"id": 1, "content": "word " * 200})
+
+    digests_send_round()
+
+    text = text_of(smtp.to(me.email)[0])
+    quoted = re.search(r'"(word[^"]*)"', text).group(1)
+    assert len(quoted) <= 140 and quoted.endswith("…")
+
+
+def test_a_repeated_round_sends_nothing_twice(smtp, at_six_pm):
+    me = UserFactory()
+    pending(me)
+    batches = digests_due()
+
+    assert digests_send_round() == (1, 1)
+    # A retried task, a second scheduler, a restart: the same batch again.
+    assert digest_send_batch(batches[0].user_ids, batches[0].period) == 0
+    pending(me, hours=4.5)
+    assert digests_send_round() == (0, 0)
+    assert len(smtp.to(me.email)) == 1
+
+
+def test_what_was_read_done_or_retracted_after_selection_is_left_out(smtp, at_six_pm):
+    me, other = UserFactory(), UserFactory()
+    kept = pending(me, data={"id": 1, "content": "kept"})
+    read = pending(me, data={"id": 2, "content": "read"})
+    done = pending(me, data={"id": 3, "content": "done"})
+    retracted = pending(me, data={"id": 4, "content": "retracted"})
+    gone = pending(other, data={"id": 5, "content": "gone"})
+    [batch] = digests_due()
+    assert batch.user_ids == [me.pk, other.pk]
+
+    Notification.objects.filter(pk=read.pk).update(read_at=timezone.now())
+    Notification.objects.filter(pk=done.pk).update(done_at=timezone.now())
+    Notification.objects.filter(pk__in=[retracted.pk, gone.pk]).delete()
+    assert digest_send_batch(batch.user_ids, batch.period) == 1
+
+    [message] = smtp.messages
+    assert smtp.recipients == [[me.email]]
+    text = text_of(message)
+    assert '"kept"' in text
+    assert not {'"read"', '"done"', '"retracted"'} & set(re.findall(r'"\w+"', text))
+    assert not Digest.objects.filter(user=other).exists()
+    assert kept.pk
+
+
+def test_a_stale_batch_or_a_user_who_turned_digests_off_gets_nothing(smtp, at_six_pm):
+    me, off = UserFactory(), UserFactory()
+    pending(me)
+    pending(off)
+    [batch] = digests_due()
+    DigestSettings.objects.create(user=off, frequency="off")
+
+    assert digest_send_batch(batch.user_ids, "d2026-03-09") == 0
+    assert digest_send_batch(batch.user_ids, batch.period) == 1
+    assert smtp.recipients == [[me.email]]
+
+
+def test_the_next_digest_starts_after_the_last(smtp, at_six_pm):
+    from time_machine import travel
+
+    me = UserFactory()
+    pending(me, data={"id": 1, "content": "first"})
+    digests_send_round()
+    tomorrow = at_six_pm + timedelta(days=1)
+    with travel(tomorrow - timedelta(hours=5), tick=False):
+        pending(me, hours=0, data={"id": 2, "content": "second"})
+    with travel(tomorrow, tick=False):
+        assert digests_send_round() == (1, 1)
+
+    first, second = smtp.to(me.email)
+    assert '"first"' in text_of(first) and '"first"' not in text_of(second)
+    assert '"second"' in text_of(second)
+
+
+def test_an_smtp_failure_leaves_the_period_unclaimed(smtp, at_six_pm, settings):
+    me = UserFactory()
+    pending(me)
+    [batch] = digests_due()
+    good_port = settings.EMAIL_PORT
+    settings.EMAIL_PORT = 1  # nothing listens there
+
+    with pytest.raises(OSError):
+        digest_send_batch(batch.user_ids, batch.period)
+    assert not Digest.objects.exists()
+
+    settings.EMAIL_PORT = good_port
+    assert digest_send_batch(batch.user_ids, batch.period) == 1
