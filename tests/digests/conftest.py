@@ -34,7 +34,9 @@ class Inbox:
         return "250 OK"
 
     def to(self, address: str) -> list[EmailMessage]:
-        return [m for m, rcpt in zip(self.messages, self.recipients, strict=True) if address in rcpt]
+        return [
+            m for m, rcpt in zip(self.messages, self.recipients, strict=True) if address in rcpt
+        ]
 
 
 def _free_port() -> int:

@@ -138,7 +138,9 @@ def _users_with_pending(count: int) -> None:
 
 
 @pytest.mark.parametrize("count", [4, 40])
-def test_selection_reads_in_a_constant_number_of_queries(at_six_pm, count, django_assert_num_queries):
+def test_selection_reads_in_a_constant_number_of_queries(
+    at_six_pm, count, django_assert_num_queries
+):
     _users_with_pending(count)
 
     with django_assert_num_queries(2):

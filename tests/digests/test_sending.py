@@ -26,9 +26,7 @@ def test_digest_groups_as_the_inbox_with_links_and_headers(smtp, at_six_pm):
     post = PostFactory(author=me)
     like = {"post": {"id": post.pk, "author_id": me.pk, "excerpt": "my <b>post</b>"}}
     for hours, actor in ((6, rosa), (5.5, lola), (5, tito)):
-        pending(
-            me, hours=hours, actor=actor, type="post_liked", group_key=f"l{post.pk}", data=like
-        )
+        pending(me, hours=hours, actor=actor, type="post_liked", group_key=f"l{post.pk}", data=like)
     pending(me, hours=4.5, actor=lola, type="friend_request", data={})
     NotificationPreference.objects.create(user=me, post_liked_email=True)
 
