@@ -8,7 +8,6 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db.models import Max
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.text import Truncator
@@ -120,14 +119,18 @@ def digest_content(
     rows = notification_digest_rows(
         user_id=user_id, after_id=after_id, created_before=created_before, types=types
     )
-    through_id = rows.aggregate(newest=Max("id"))["newest"]
-    if through_id is None:
+    # One more than the limit tells whether there are more without counting them all.
+    entries = list(notification_group_list(rows=rows).order_by("-id")[: limit + 1])
+    if not entries:
         return None
-    # Pinned to what was counted: a row stored meanwhile waits for the next digest.
+    # The newest entry is the newest row; rows stored after this read wait for the next
+    # digest, so the members read below are pinned to it.
+    through_id = entries[0].pk
     rows = rows.filter(id__lte=through_id)
-    entries = notification_group_list(rows=rows).order_by("-id")
-    total = entries.count()
-    groups = notification_groups_expand(rows=rows, groups=list(entries[:limit]))
+    total = len(entries)
+    if total > limit:
+        total = notification_group_list(rows=rows).count()
+    groups = notification_groups_expand(rows=rows, groups=entries[:limit])
     listed = []
     for group in groups:
         text, path, preview = describe(group, user_id=user_id)

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from django.conf import settings
 from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import connection as db
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,7 +22,7 @@ from apps.notifications.models import InboxMarker, NotificationPreference
 from apps.notifications.selectors import preference_email_types
 from apps.notifications.services import users_online
 
-from .emails import digest_content, digest_message
+from .emails import DigestContent, digest_content, digest_message
 from .models import Digest, DigestSettings
 from .selectors import digest_due_users, digest_last_through_ids, digest_period
 
@@ -98,26 +99,34 @@ def _is_due(chosen: DigestSettings, period: str, now: datetime) -> bool:
 def _send_one(
     *, user: User, period: str, job: dict[str, Any], connection: BaseEmailBackend
 ) -> bool:
-    """Claim (user, period), compose from a fresh read, send: all in one transaction.
+    """Compose from a fresh read, then claim (user, period) and send in one transaction.
 
     The claim's unique constraint is the guard: a second sender's insert waits for this
-    transaction and then finds the row, so it sends nothing; if sending fails, the claim
-    rolls back with it and a retry may send. The one gap left is a crash between the SMTP
+    transaction and then conflicts, so it sends nothing; if sending fails, the claim rolls
+    back with it and a retry may send. The one gap left is a crash between the SMTP
     server's acceptance and the commit, which would send again on the retry.
     """
+    content = digest_content(user_id=user.pk, limit=settings.RIPPLE_DIGEST_MAX_ENTRIES, **job)
+    if content is None:
+        return False
     with transaction.atomic():
-        digest, created = Digest.objects.get_or_create(user_id=user.pk, period=period)
-        if not created:
+        if not _claim(user_id=user.pk, period=period, content=content):
             return False
-        content = digest_content(user_id=user.pk, limit=settings.RIPPLE_DIGEST_MAX_ENTRIES, **job)
-        if content is None:
-            transaction.set_rollback(True)
-            return False
-        digest.through_id = content.through_id
-        digest.entry_count = content.total
-        digest.save(update_fields=["through_id", "entry_count"])
         digest_message(user=user, content=content, connection=connection).send()
     return True
+
+
+def _claim(*, user_id: int, period: str, content: DigestContent) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING: one statement, and whether this sender won."""
+    sql = (
+        f"INSERT INTO {Digest._meta.db_table} "
+        "(user_id, period, through_id, entry_count, sent_at) VALUES (%s, %s, %s, %s, %s) "
+        "ON CONFLICT (user_id, period) DO NOTHING RETURNING id"
+    )
+    params = [user_id, period, content.through_id, content.total, timezone.now()]
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone() is not None
 
 
 def digests_send_round(now: datetime | None = None) -> tuple[int, int]:
