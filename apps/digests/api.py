@@ -28,13 +28,25 @@ class DigestSettingsSerializer(serializers.ModelSerializer[DigestSettings]):
         return attrs
 
 
+DESCRIPTION = (
+    "When the email digest is sent: `frequency` `off`, `daily` or `weekly`; `hour` the local "
+    "hour (0-23) in `time_zone` (an IANA name such as `Europe/Madrid`); `weekday` the weekly "
+    "digest's day, 0 Monday to 6 Sunday. Defaults: daily at 18 in UTC. Which types it covers "
+    "is the `email` switch of `/api/notification-preferences/`."
+)
+
+
 class DigestSettingsApi(APIView):
-    @extend_schema(responses={200: DigestSettingsSerializer})
+    @extend_schema(description=DESCRIPTION, responses={200: DigestSettingsSerializer})
     def get(self, request: AuthenticatedRequest) -> Response:
         chosen = digest_settings_for(user_id=request.user.pk)
         return Response(DigestSettingsSerializer(chosen).data)
 
-    @extend_schema(request=DigestSettingsSerializer, responses={200: DigestSettingsSerializer})
+    @extend_schema(
+        description=DESCRIPTION,
+        request=DigestSettingsSerializer,
+        responses={200: DigestSettingsSerializer},
+    )
     def patch(self, request: AuthenticatedRequest) -> Response:
         if not isinstance(request.data, dict):
             raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})

@@ -123,7 +123,13 @@ def _claim(*, user_id: int, period: str, content: DigestContent) -> bool:
         "(user_id, period, through_id, entry_count, sent_at) VALUES (%s, %s, %s, %s, %s) "
         "ON CONFLICT (user_id, period) DO NOTHING RETURNING id"
     )
-    params = [user_id, period, content.through_id, content.total, timezone.now()]
+    params: list[int | str | datetime] = [
+        user_id,
+        period,
+        content.through_id,
+        content.total,
+        timezone.now(),
+    ]
     with db.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone() is not None

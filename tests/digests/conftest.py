@@ -1,5 +1,6 @@
 """A real SMTP server on loopback (aiosmtpd) and Django's SMTP backend pointed at it."""
 
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -29,7 +30,7 @@ class Inbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         parsed = message_from_bytes(envelope.content, policy=policy.default)
         with self._lock:
-            self.messages.append(parsed)  # type: ignore[arg-type]
+            self.messages.append(parsed)
             self.recipients.append(list(envelope.rcpt_tos))
         return "250 OK"
 
@@ -89,3 +90,10 @@ def html_of(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("html",))
     assert part is not None
     return str(part.get_content())
+
+
+def unsubscribe_link(message: EmailMessage) -> str:
+    """The URL of the List-Unsubscribe header (folded headers keep a leading space)."""
+    found = re.fullmatch(r"<(.+)>", str(message["List-Unsubscribe"]).strip())
+    assert found is not None
+    return found.group(1)

@@ -56,6 +56,7 @@ def test_a_user_with_an_open_connection_gets_no_digest(smtp, at_six_pm):
     pending(away)
     [batch] = digests_due()
     layer = get_channel_layer()
+    assert layer is not None
     async_to_sync(layer.group_add)(user_group(online.pk), "test.channel")
 
     assert digest_send_batch(batch.user_ids, batch.period) == 1

@@ -1,7 +1,5 @@
 """One-click unsubscribe: the signed link from the email, without logging in."""
 
-import re
-
 import pytest
 from django.test import Client
 
@@ -10,14 +8,13 @@ from apps.digests.services import digests_send_round
 from apps.digests.tokens import unsubscribe_token
 from tests.factories import UserFactory
 
-from .conftest import pending
+from .conftest import pending, unsubscribe_link
 
 pytestmark = pytest.mark.django_db
 
 
 def link_path(message) -> str:
-    url = re.fullmatch(r"<(.+)>", message["List-Unsubscribe"].strip()).group(1)
-    return url.removeprefix("https://ripple.example")
+    return unsubscribe_link(message).removeprefix("https://ripple.example")
 
 
 def csrf_checking_client() -> Client:
