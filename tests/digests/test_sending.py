@@ -1,10 +1,11 @@
 """Digests through a real SMTP server on loopback: content, links, headers, exactly once."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 import pytest
+from time_machine import travel
 
 from apps.digests.models import Digest, DigestSettings
 from apps.digests.services import digest_send_batch, digests_due, digests_send_round
@@ -140,8 +141,6 @@ def test_a_stale_batch_or_a_user_who_turned_digests_off_gets_nothing(smtp, at_si
 
 
 def test_the_next_digest_starts_after_the_last(smtp, at_six_pm):
-    from time_machine import travel
-
     me = UserFactory()
     pending(me, data={"id": 1, "content": "first"})
     digests_send_round()
@@ -170,3 +169,23 @@ def test_an_smtp_failure_leaves_the_period_unclaimed(smtp, at_six_pm, settings):
 
     settings.EMAIL_PORT = good_port
     assert digest_send_batch(batch.user_ids, batch.period) == 1
+
+
+def test_local_midnight_on_either_side_of_utcs(smtp):
+    with travel(datetime(2026, 3, 10, 8, 0, tzinfo=UTC), tick=False):
+        tokyo, los_angeles = UserFactory(), UserFactory()
+        DigestSettings.objects.create(user=tokyo, hour=0, time_zone="Asia/Tokyo")
+        DigestSettings.objects.create(user=los_angeles, hour=23, time_zone="America/Los_Angeles")
+        pending(tokyo, hours=0)
+        pending(los_angeles, hours=0)
+    # 15:00 UTC on the 10th is midnight of the 11th in Tokyo.
+    with travel(datetime(2026, 3, 10, 15, 0, tzinfo=UTC), tick=False):
+        assert digests_send_round() == (1, 1)
+    # 06:00 UTC on the 11th is 23:00 of the 10th in Los Angeles (daylight time).
+    with travel(datetime(2026, 3, 11, 6, 0, tzinfo=UTC), tick=False):
+        assert digests_send_round() == (1, 1)
+        assert digests_send_round() == (0, 0)
+
+    assert [len(smtp.to(u.email)) for u in (tokyo, los_angeles)] == [1, 1]
+    periods = dict(Digest.objects.values_list("user_id", "period"))
+    assert periods == {tokyo.pk: "d2026-03-11", los_angeles.pk: "d2026-03-10"}
