@@ -72,20 +72,28 @@ def digest_send_batch(user_ids: list[int], period: str, now: datetime | None = N
     # Unknown presence (Redis down) does not hold the digests back: the quiet period
     # already says the user saw nothing for hours.
     online = users_online(user_ids=ids) or set()
-    sent = 0
+    jobs: list[tuple[User, dict[str, Any]]] = []
+    for user in users:
+        marker = markers.get(user.pk)
+        if user.pk in online or (marker is not None and marker.updated_at > quiet_start):
+            continue
+        if not _is_due(chosen.get(user.pk) or DigestSettings(), period, now):
+            continue
+        preference = preferences.get(user.pk) or NotificationPreference(user_id=user.pk)
+        job = {
+            "after_id": max(marker.last_seen_id if marker else 0, through.get(user.pk, 0)),
+            "created_before": quiet_start,
+            "types": preference_email_types(preference=preference),
+        }
+        jobs.append((user, job))
+    if not jobs:
+        return 0
+    # One SMTP connection for the batch, opened only when there is something to send.
     with get_connection() as connection:
-        for user in users:
-            marker = markers.get(user.pk)
-            if user.pk in online or (marker is not None and marker.updated_at > quiet_start):
-                continue
-            if not _is_due(chosen.get(user.pk) or DigestSettings(), period, now):
-                continue
-            preference = preferences.get(user.pk) or NotificationPreference(user_id=user.pk)
-            after_id = max(marker.last_seen_id if marker else 0, through.get(user.pk, 0))
-            job = {"after_id": after_id, "created_before": quiet_start}
-            job["types"] = preference_email_types(preference=preference)
-            sent += _send_one(user=user, period=period, job=job, connection=connection)
-    return sent
+        return sum(
+            _send_one(user=user, period=period, job=job, connection=connection)
+            for user, job in jobs
+        )
 
 
 def _is_due(chosen: DigestSettings, period: str, now: datetime) -> bool:
