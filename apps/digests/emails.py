@@ -44,7 +44,8 @@ class DigestContent:
 
 
 def people(names: list[str], total: int) -> str:
-    """ "pablo", "pablo and tito", "pablo, tito and 3 others" (notifications.js `people`)."""
+    """Names as the inbox spells them (notifications.js `people`): "pablo", "pablo and
+    tito", "pablo, tito and 3 others"; `names` newest first, `total` people in all."""
     if not names:
         return "Someone" if total == 1 else f"{total} people"
     shown = names[: max(1, min(NAMED, len(names), total))]
