@@ -2,9 +2,11 @@
 
 import re
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 from urllib.parse import urlparse
 
 import pytest
+from django.core.management import call_command
 from time_machine import travel
 
 from apps.digests.models import Digest, DigestSettings
@@ -189,3 +191,14 @@ def test_local_midnight_on_either_side_of_utcs(smtp):
     assert [len(smtp.to(u.email)) for u in (tokyo, los_angeles)] == [1, 1]
     periods = dict(Digest.objects.values_list("user_id", "period"))
     assert periods == {tokyo.pk: "d2026-03-11", los_angeles.pk: "d2026-03-10"}
+
+
+def test_send_digests_command_runs_a_round(smtp, at_six_pm):
+    me = UserFactory()
+    pending(me)
+    out = StringIO()
+
+    call_command("send_digests", stdout=out)
+
+    assert out.getvalue().strip() == "1 digests sent in 1 batches."
+    assert len(smtp.to(me.email)) == 1
