@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.accounts.forms import LoginForm
 from apps.common.converters import IdConverter
+from apps.digests.urls import page_urlpatterns as digest_pages
 
 register_converter(IdConverter, "id")
 
@@ -16,6 +17,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("apps.posts.urls")),
     path("", include("apps.direct_messages.urls")),
     path("", include("apps.notifications.urls")),
+    path("", include("apps.digests.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]
@@ -25,6 +27,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("digests/", include((digest_pages, "digests"))),
     path("", include("apps.web.urls")),
 ]
 

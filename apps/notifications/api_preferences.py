@@ -16,7 +16,7 @@ from .models import MutedUser, Notification, NotificationPreference
 from .selectors import muted_user_list, preference_for
 from .services import muted_user_create, muted_user_delete, preference_update
 
-CHANNELS = ("inbox", "realtime")
+CHANNELS = ("inbox", "realtime", "email")
 UNKNOWN_KEY = "Unknown field."
 
 
@@ -33,7 +33,12 @@ def preference_data(preference: NotificationPreference) -> dict[str, Any]:
 
 _switches = inline_serializer(
     "TypeSwitches",
-    {"inbox": serializers.BooleanField(), "realtime": serializers.BooleanField()},
+    {
+        "inbox": serializers.BooleanField(),
+        "realtime": serializers.BooleanField(),
+        # Whether the type is summed up in the email digest (apps.digests).
+        "email": serializers.BooleanField(),
+    },
 )
 PreferenceSchema = inline_serializer(
     "NotificationPreferences",

@@ -365,3 +365,24 @@ def preference_for(*, user_id: int) -> NotificationPreference:
 
 def muted_user_list(*, user: User) -> QuerySet[MutedUser]:
     return MutedUser.objects.filter(user=user).select_related("muted")
+
+
+def preference_email_types(*, preference: NotificationPreference) -> list[str]:
+    """The notification types the user wants in the email digest."""
+    return [kind for kind in Notification.Type.values if preference.switch(kind, "email")]
+
+
+def notification_digest_rows(
+    *, user_id: int, after_id: int, created_before: datetime, types: Sequence[str]
+) -> QuerySet[Notification]:
+    """What an email digest may tell the user: unread, not done, newer than `after_id` (what
+    they saw and what an earlier digest told), at least as old as `created_before`, of
+    `types`. A retracted notification is deleted, so it is simply not here."""
+    return Notification.objects.filter(
+        recipient_id=user_id,
+        read_at__isnull=True,
+        done_at__isnull=True,
+        id__gt=after_id,
+        created_at__lte=created_before,
+        type__in=list(types),
+    ).select_related("actor")

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from apps.accounts.selectors import user_get_by_username
 from apps.accounts.services import user_register
 from apps.common.exceptions import ApplicationError
+from apps.digests.models import DigestSettings, time_zone_names
 from apps.direct_messages.models import TEXT_MAX_LENGTH
 from apps.notifications.models import Notification
 from apps.posts.models import CONTENT_MAX_LENGTH, Post
@@ -38,8 +39,15 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
     context = {
         "notification_types": Notification.Type.choices,
         "post_types": Post.Type.choices,
+        "digest_frequencies": DigestSettings.Frequency.choices,
+        "hours": [(hour, f"{hour:02d}:00") for hour in range(24)],
+        "weekdays": list(enumerate(WEEKDAYS)),
+        "time_zones": sorted(time_zone_names()),
     }
     return render(request, "web/settings.html", context)
+
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 @login_required

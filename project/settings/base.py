@@ -4,7 +4,7 @@ from pathlib import Path
 
 import django_stubs_ext
 
-from .env import database_settings, env, env_bool, env_int, env_list
+from .env import database_settings, email_settings, env, env_bool, env_int, env_list
 
 # Django's generic classes (ModelAdmin[Post] and the like) accept type arguments at run time
 # too, as the type stubs declare them.
@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.moderation",
     "apps.direct_messages",
+    "apps.digests",
     "apps.web",
 ]
 
@@ -273,6 +274,27 @@ RIPPLE_NEW_ACCOUNT_REQUESTS_PER_HOUR = env_int("RIPPLE_NEW_ACCOUNT_REQUESTS_PER_
 # A worker's garbage collection (project/gc_policy.py) logs a warning for any of its
 # collections that stalls the event loop longer than this; 0 logs every one (benchmarks).
 RIPPLE_GC_SLOW_MS = float(env("RIPPLE_GC_SLOW_MS", "100"))
+
+# --- Email and digests ---
+# SMTP from EMAIL_URL or EMAIL_HOST/EMAIL_PORT/... (env.email_settings); dev prints instead.
+_email = email_settings()
+EMAIL_HOST: str = _email["EMAIL_HOST"]
+EMAIL_PORT: int = _email["EMAIL_PORT"]
+EMAIL_HOST_USER: str = _email["EMAIL_HOST_USER"]
+EMAIL_HOST_PASSWORD: str = _email["EMAIL_HOST_PASSWORD"]
+EMAIL_USE_TLS: bool = _email["EMAIL_USE_TLS"]
+EMAIL_USE_SSL: bool = _email["EMAIL_USE_SSL"]
+EMAIL_TIMEOUT: int = _email["EMAIL_TIMEOUT"]
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Ripple <ripple@localhost>")
+# The absolute address of the site, for the links in emails (no trailing slash).
+RIPPLE_SITE_URL = env("RIPPLE_SITE_URL", "http://localhost:8000").rstrip("/")
+# A digest tells only of notifications at least this old, to a user who has seen nothing
+# (inbox marker) for as long and has no open connection.
+RIPPLE_DIGEST_QUIET_SECONDS = env_int("RIPPLE_DIGEST_QUIET_SECONDS", 4 * 3600)
+# Users per unit of work in a digest round (one Celery task each, later).
+RIPPLE_DIGEST_BATCH_SIZE = env_int("RIPPLE_DIGEST_BATCH_SIZE", 500)
+# Entries a digest lists before "and N more".
+RIPPLE_DIGEST_MAX_ENTRIES = env_int("RIPPLE_DIGEST_MAX_ENTRIES", 20)
 
 # --- Logging ---
 LOGGING = {

@@ -91,3 +91,33 @@ def database_settings(url: str) -> dict[str, Any]:
             "timeout": float(env("DATABASE_POOL_TIMEOUT", "5")),
         }
     return database
+
+
+def email_settings() -> dict[str, Any]:
+    """Django's SMTP settings from EMAIL_URL (`smtp://user:pass@host:port`, `smtps://` for
+    implicit TLS, `?tls=true` for STARTTLS) or from EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER,
+    EMAIL_HOST_PASSWORD, EMAIL_USE_TLS and EMAIL_USE_SSL; EMAIL_TIMEOUT bounds every wait."""
+    settings: dict[str, Any] = {
+        "EMAIL_HOST": env("EMAIL_HOST", "localhost"),
+        "EMAIL_PORT": env_int("EMAIL_PORT", 25),
+        "EMAIL_HOST_USER": env("EMAIL_HOST_USER", ""),
+        "EMAIL_HOST_PASSWORD": env("EMAIL_HOST_PASSWORD", ""),
+        "EMAIL_USE_TLS": env_bool("EMAIL_USE_TLS", False),
+        "EMAIL_USE_SSL": env_bool("EMAIL_USE_SSL", False),
+        "EMAIL_TIMEOUT": env_int("EMAIL_TIMEOUT", 10),
+    }
+    url = env("EMAIL_URL", "")
+    if url:
+        parsed = urlparse(url)
+        if parsed.scheme not in {"smtp", "smtps"}:
+            raise ImproperlyConfigured(f"Unsupported EMAIL_URL scheme {parsed.scheme!r}.")
+        options = {key: values[-1].lower() for key, values in parse_qs(parsed.query).items()}
+        settings.update(
+            EMAIL_HOST=parsed.hostname or "localhost",
+            EMAIL_PORT=parsed.port or (465 if parsed.scheme == "smtps" else 25),
+            EMAIL_HOST_USER=unquote(parsed.username or ""),
+            EMAIL_HOST_PASSWORD=unquote(parsed.password or ""),
+            EMAIL_USE_SSL=parsed.scheme == "smtps",
+            EMAIL_USE_TLS=options.get("tls") in _TRUE,
+        )
+    return settings

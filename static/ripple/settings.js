@@ -1,5 +1,5 @@
-// The notification settings page: per-type switches, muted post types, batch window, and
-// the muted people list.
+// The notification settings page: per-type switches, muted post types, batch window, the
+// email digest's schedule, and the muted people list.
 
 import { api } from "./api.js";
 import "./app.js";
@@ -8,6 +8,7 @@ import { findUser } from "./users.js";
 
 const PREFERENCES_URL = "/api/notification-preferences/";
 const MUTED_URL = "/api/muted-users/";
+const DIGEST_URL = "/api/digest-settings/";
 
 const form = document.getElementById("preferences-form");
 const saveStatus = document.getElementById("save-status");
@@ -75,6 +76,57 @@ async function loadPreferences() {
     document.getElementById("preferences-fields").disabled = false;
   } catch (error) {
     setStatus(saveStatus, error.message, "error");
+  }
+}
+
+// --- email digest ---
+
+const digestForm = document.getElementById("digest-form");
+const digestStatus = document.getElementById("digest-status");
+
+function fillDigest(digest) {
+  for (const name of ["frequency", "hour", "weekday", "time_zone"]) {
+    if (digest[name] !== undefined) digestForm.elements[name].value = String(digest[name]);
+  }
+  showDigestFields();
+}
+
+// The day only matters weekly, and nothing but the frequency while the digest is off.
+function showDigestFields() {
+  const frequency = digestForm.elements.frequency.value;
+  document.getElementById("digest-weekday-field").hidden = frequency !== "weekly";
+  for (const name of ["hour", "weekday", "time_zone"]) digestForm.elements[name].disabled = frequency === "off";
+}
+
+digestForm.elements.frequency.addEventListener("change", showDigestFields);
+
+digestForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const button = digestForm.querySelector("button[type=submit]");
+  button.disabled = true;
+  setStatus(digestStatus, "Saving…", "info");
+  const { frequency, hour, weekday, time_zone: zone } = digestForm.elements;
+  const body = { frequency: frequency.value };
+  if (frequency.value !== "off") Object.assign(body, { hour: Number(hour.value), weekday: Number(weekday.value), time_zone: zone.value });
+  try {
+    fillDigest(await api.patch(DIGEST_URL, body));
+    showFieldErrors(digestForm, {});
+    setStatus(digestStatus, "Digest settings saved.", "success");
+  } catch (error) {
+    showFieldErrors(digestForm, error.fields);
+    setStatus(digestStatus, error.message, "error");
+    digestForm.querySelector("[aria-invalid=true]")?.focus();
+  } finally {
+    button.disabled = false;
+  }
+});
+
+async function loadDigest() {
+  try {
+    fillDigest(await api.get(DIGEST_URL));
+    document.getElementById("digest-fields").disabled = false;
+  } catch (error) {
+    setStatus(digestStatus, error.message, "error");
   }
 }
 
@@ -146,4 +198,5 @@ muteForm.addEventListener("submit", async (event) => {
 mutedMore.addEventListener("click", () => loadMuted(mutedNext));
 
 loadPreferences();
+loadDigest();
 loadMuted();

@@ -11,7 +11,8 @@ pytestmark = pytest.mark.django_db
 PREFS = "/api/notification-preferences/"
 DEFAULTS: dict[str, Any] = {
     "types": {
-        kind: {"inbox": True, "realtime": True}
+        # Likes are left out of the email digest unless asked for.
+        kind: {"inbox": True, "realtime": True, "email": kind != "post_liked"}
         for kind in (
             *("new_post", "friend_request", "friend_accepted", "new_message"),
             *("post_liked", "post_replied", "mentioned"),
@@ -48,7 +49,8 @@ def test_preferences_patch_merges_partial_updates(client):
     )
 
     expected = {**DEFAULTS, "muted_post_types": ["milestone"], "batch_window_seconds": 0}
-    expected["types"] = {**DEFAULTS["types"], "new_post": {"inbox": True, "realtime": False}}
+    new_post = {"inbox": True, "realtime": False, "email": True}
+    expected["types"] = {**DEFAULTS["types"], "new_post": new_post}
     assert response.status_code == 200
     assert response.json() == expected
     assert client.get(PREFS).json() == expected
@@ -58,7 +60,8 @@ def test_preferences_patch_merges_partial_updates(client):
     ("body", "field"),
     [
         ({"types": {"likes": {"inbox": False}}}, "types"),
-        ({"types": {"new_post": {"email": False}}}, "types"),
+        ({"types": {"new_post": {"sms": False}}}, "types"),
+        ({"types": {"new_post": {"email": "no"}}}, "types"),
         ({"types": {"new_post": {"inbox": "no"}}}, "types"),
         ({"types": {"new_post": True}}, "types"),
         ({"muted_post_types": ["rants"]}, "muted_post_types"),

@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from apps.accounts.errors import ACCOUNT_SUSPENDED
+from apps.digests.models import DigestSettings
 from apps.friends.models import FriendPreference
 from apps.friends.services import friendship_delete
 from apps.notifications.models import Notification, NotificationPreference
@@ -74,6 +75,7 @@ BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
     ("POST", "/api/muted-users/"): lambda w: {"user": w.sam.pk},
     ("POST", "/api/blocks/"): lambda w: {"user": w.sam.pk},
     ("PATCH", "/api/friend-preferences/"): lambda w: {"requests_from": "nobody"},
+    ("PATCH", "/api/digest-settings/"): lambda w: {"frequency": "weekly"},
 }
 
 # Path parameters, as alice's objects (or her relations) for the refusal tables.
@@ -218,6 +220,8 @@ OWN_SCOPE = {
     ("POST", "/api/blocks/"),
     ("GET", "/api/friend-preferences/"),
     ("PATCH", "/api/friend-preferences/"),
+    ("GET", "/api/digest-settings/"),
+    ("PATCH", "/api/digest-settings/"),
 }
 
 PRIVATE_OPERATIONS = sorted(api_operations() - PUBLIC)
@@ -367,6 +371,7 @@ def alice_rows(world: World) -> dict[str, Any]:
         "mutes": list(alice.muted_users.order_by("pk").values_list()),
         "blocks": list(alice.blocks_made.order_by("pk").values_list()),
         "friend_preference": list(FriendPreference.objects.filter(user=alice).values_list()),
+        "digest_settings": list(DigestSettings.objects.filter(user=alice).values_list()),
         "friends": list(alice.friendships.order_by("pk").values_list()),
         "requests": list(alice.received_friend_requests.order_by("pk").values_list()),
         "posts": list(alice.posts.order_by("pk").values_list()),

@@ -67,3 +67,32 @@ def test_preferences_form_saves_through_the_api_and_shows_field_errors(visit, pa
     expect(page.locator("#batch-error")).not_to_be_empty()
     expect(page.get_by_label("Batch window (seconds)")).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("Batch window (seconds)")).to_be_focused()
+
+
+def test_digest_section_saves_frequency_hour_and_time_zone(visit, pablo_and_tito):
+    from apps.digests.models import DigestSettings
+    from apps.notifications.models import NotificationPreference
+
+    tito = pablo_and_tito[1]
+    b = visit(tito, path="/settings/notifications/")
+    page = b.page
+    expect(page.get_by_label("How often")).to_have_value("daily")
+    expect(page.get_by_label("Day (weekly)")).to_be_hidden()
+    page.get_by_label("How often").select_option("weekly")
+    page.get_by_label("Day (weekly)").select_option("Friday")
+    page.get_by_label("Hour of the day").select_option("07:00")
+    page.get_by_label("Time zone").select_option("Europe/Madrid")
+    page.get_by_role("button", name="Save digest settings").click()
+    expect(page.locator("#digest-status")).to_have_text("Digest settings saved.")
+    page.get_by_label("Post liked: include in the email digest").check()
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator("#save-status")).to_have_text("Settings saved.")
+
+    page.reload()
+    expect(page.get_by_label("How often")).to_have_value("weekly")
+    expect(page.get_by_label("Time zone")).to_have_value("Europe/Madrid")
+    expect(page.get_by_label("Post liked: include in the email digest")).to_be_checked()
+    chosen = DigestSettings.objects.get(user=tito)
+    assert (chosen.frequency, chosen.weekday, chosen.hour) == ("weekly", 4, 7)
+    assert chosen.time_zone == "Europe/Madrid"
+    assert NotificationPreference.objects.get(user=tito).post_liked_email

@@ -11,6 +11,7 @@ from .activity import (
 )
 from .fanout import notifications_create_for_post
 from .preferences import muted_user_create, muted_user_delete, preference_update
+from .presence import users_online
 from .read_state import (
     inbox_mark_seen,
     notification_mark_done,
@@ -54,4 +55,5 @@ __all__ = [
     "notifications_create_for_post",
     "notifications_mark_all_read",
     "preference_update",
+    "users_online",
 ]

@@ -15,7 +15,7 @@ NOT_MUTED = "You have not muted this user."
 
 @transaction.atomic
 def preference_update(*, user: User, changes: dict[str, Any]) -> NotificationPreference:
-    """Apply validated changes: `{"<type>_<inbox|realtime>": bool, "muted_post_types": [...],
+    """Apply validated changes: `{"<type>_<inbox|realtime|email>": bool, "muted_post_types": [...],
     "batch_window_seconds": int}`, any subset. Creates the record on first change."""
     preference, _ = NotificationPreference.objects.select_for_update().get_or_create(user=user)
     for name, value in changes.items():
