@@ -90,6 +90,37 @@ def test_a_cycle_that_dies_frozen_waits_for_a_compaction_once_the_frozen_set_gre
     assert all(node.me is node for node in growth)
 
 
+def test_sweeps_count_what_they_freeze_without_walking_the_frozen_set(collector, monkeypatch):
+    # gc.get_freeze_count() walks every frozen object: at 5,000 sockets, a million objects
+    # cold in memory, and its two calls per sweep stalled the worker's loop far longer than
+    # the collection did. Only start-up may ask it.
+    collector.install()
+    walks: list[int] = []
+    count_frozen = gc.get_freeze_count
+
+    def counted() -> int:
+        walks.append(1)
+        return count_frozen()
+
+    monkeypatch.setattr(gc, "get_freeze_count", counted)
+    kept = [Node() for _ in range(100)]
+    counts = []
+    collector.sweep()
+    counts.append((collector.frozen, count_frozen()))
+    growth = [Node() for _ in range(int(collector.frozen * collector.compact_growth) + 100)]
+    collector.sweep()
+    counts.append((collector.frozen, count_frozen()))
+    compaction_due = collector.compaction_due()
+    collector.sweep()  # a compaction: unfreezes, walks everything, freezes again
+    counts.append((collector.frozen, count_frozen()))
+
+    assert walks == []
+    assert [ours == actual for ours, actual in counts] == [True, True, True], counts
+    assert compaction_due
+    assert collector.compactions == 1
+    assert all(node.me is node for node in kept + growth)
+
+
 def test_full_collections_of_cpython_itself_are_timed_and_sweeps_are_not_counted_twice(
     collector, caplog
 ):
