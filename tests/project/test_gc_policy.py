@@ -5,6 +5,9 @@ import asyncio
 import gc
 import http.client
 import logging
+import os
+import subprocess
+import sys
 import weakref
 
 import pytest
@@ -183,6 +186,26 @@ async def test_under_constant_traffic_the_loop_sweeps_after_the_idle_wait(collec
     collector._task.cancel()
 
     assert collector.sweeps == 1
+
+
+def test_the_worker_freezes_its_urlconf_with_the_rest_of_start_up():
+    # Left to the first request, importing every view module stalled the event loop, and
+    # what it built was left to the sweeps. gc.get_objects() does not list frozen objects.
+    code = (
+        "import gc, project.asgi, project.urls; "
+        "print(any(obj is project.urls.urlpatterns for obj in gc.get_objects()))"
+    )
+    result = subprocess.run(  # noqa: S603 - this interpreter, a fixed snippet
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "project.settings.test"},
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
 
 
 # --- A real worker -------------------------------------------------------------------------
