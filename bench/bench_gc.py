@@ -1,6 +1,7 @@
 """Worker garbage collection: RSS over 5,000 inbox GETs; event-loop stalls with 5,000 sockets.
 
-One real uvicorn worker per policy, on a database of its own (`ripple_bench_gc`):
+One real uvicorn worker per policy, on a database of its own (`<RIPPLE_BENCH_DATABASE>_gc`,
+`ripple_bench_gc` by default):
 
 - *memory*: a user's inbox page (50 notifications) fetched 5,000 times over one keep-alive
   connection; the worker's VmRSS after a warm-up of 300 GETs and after the 5,000;
@@ -35,11 +36,11 @@ from websockets.asyncio.client import connect as ws_connect
 
 from apps.accounts.models import User
 from apps.notifications.models import Notification
-from bench.db import bench_database_url, seed_tokens, seed_users, use_bench_database
+from bench.db import BENCH_DATABASE, bench_database_url, seed_tokens, seed_users, use_bench_database
 from bench.report import Table
 from scripts.workers import APP, Worker, running_workers
 
-DATABASE = "ripple_bench_gc"
+DATABASE = f"{BENCH_DATABASE}_gc"
 PREFIX = "bench-gc"
 REQUESTS = 5_000
 WARMUP = 300

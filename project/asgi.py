@@ -1,6 +1,7 @@
 """ASGI entry point: Django for HTTP, Channels for WebSocket."""
 
 import asyncio
+import importlib
 import os
 
 from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope
@@ -39,6 +40,10 @@ async def application(scope: Scope, receive: ASGIReceiveCallable, send: ASGISend
         async with after_response():
             await router(scope, receive, send)
 
+
+# The first request would import the URLconf (every view module, drf-spectacular) on the event
+# loop, a stall of its own, and leave those objects to the sweeps instead of the freeze.
+importlib.import_module(settings.ROOT_URLCONF)
 
 # Last, so that what start-up built is frozen with the rest: full collections then run in
 # small steps on the event loop, between requests (project/gc_policy.py).

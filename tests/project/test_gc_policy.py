@@ -5,6 +5,9 @@ import asyncio
 import gc
 import http.client
 import logging
+import os
+import subprocess
+import sys
 import weakref
 
 import pytest
@@ -90,6 +93,37 @@ def test_a_cycle_that_dies_frozen_waits_for_a_compaction_once_the_frozen_set_gre
     assert all(node.me is node for node in growth)
 
 
+def test_sweeps_count_what_they_freeze_without_walking_the_frozen_set(collector, monkeypatch):
+    # gc.get_freeze_count() walks every frozen object: at 5,000 sockets, a million objects
+    # cold in memory, and its two calls per sweep stalled the worker's loop far longer than
+    # the collection did. Only start-up may ask it.
+    collector.install()
+    walks: list[int] = []
+    count_frozen = gc.get_freeze_count
+
+    def counted() -> int:
+        walks.append(1)
+        return count_frozen()
+
+    monkeypatch.setattr(gc, "get_freeze_count", counted)
+    kept = [Node() for _ in range(100)]
+    counts = []
+    collector.sweep()
+    counts.append((collector.frozen, count_frozen()))
+    growth = [Node() for _ in range(int(collector.frozen * collector.compact_growth) + 100)]
+    collector.sweep()
+    counts.append((collector.frozen, count_frozen()))
+    compaction_due = collector.compaction_due()
+    collector.sweep()  # a compaction: unfreezes, walks everything, freezes again
+    counts.append((collector.frozen, count_frozen()))
+
+    assert walks == []
+    assert [ours == actual for ours, actual in counts] == [True, True, True], counts
+    assert compaction_due
+    assert collector.compactions == 1
+    assert all(node.me is node for node in kept + growth)
+
+
 def test_full_collections_of_cpython_itself_are_timed_and_sweeps_are_not_counted_twice(
     collector, caplog
 ):
@@ -152,6 +186,26 @@ async def test_under_constant_traffic_the_loop_sweeps_after_the_idle_wait(collec
     collector._task.cancel()
 
     assert collector.sweeps == 1
+
+
+def test_the_worker_freezes_its_urlconf_with_the_rest_of_start_up():
+    # Left to the first request, importing every view module stalled the event loop, and
+    # what it built was left to the sweeps. gc.get_objects() does not list frozen objects.
+    code = (
+        "import gc, project.asgi, project.urls; "
+        "print(any(obj is project.urls.urlpatterns for obj in gc.get_objects()))"
+    )
+    result = subprocess.run(  # noqa: S603 - this interpreter, a fixed snippet
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "project.settings.test"},
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
 
 
 # --- A real worker -------------------------------------------------------------------------
