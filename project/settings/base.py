@@ -184,6 +184,39 @@ if REDIS_CACHE_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# --- Background worker (Celery) ---
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html
+# The broker is the Redis the deployment already runs; without one (the embedded `make run`,
+# tests) tasks run eagerly in the process that enqueues them, after the commit.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", "") or REDIS_URL.split(",")[0]
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
+# An eager task that fails is logged by the enqueueing code, never raised into a request.
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+# Enqueueing happens on request paths (after commit): a broker that is down or hung must
+# cost the request at most about a second, never fail it. No publish retries, short socket
+# timeouts; the stored notifications stay the source of truth.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = float(env("CELERY_BROKER_CONNECTION_TIMEOUT", "0.5"))
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": float(env("CELERY_BROKER_SOCKET_TIMEOUT", "0.5")),
+    "socket_connect_timeout": float(env("CELERY_BROKER_CONNECTION_TIMEOUT", "0.5")),
+    "max_retries": 0,
+    # A task a worker took but did not acknowledge (it died) is delivered again after this.
+    "visibility_timeout": 600,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task is acknowledged once done: a worker killed mid-task leaves it to another. A push
+# sent twice is shown once (the service worker dedupes by the notification's id).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 4
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_SEND_TASK_EVENTS = False
+
 # --- Request size ---
 # The largest valid body (a 5,000-character post or message) is well under this;
 # RequestBodyLimitMiddleware answers 413 above it.
