@@ -16,7 +16,9 @@ from .models import MutedUser, Notification, NotificationPreference
 from .selectors import muted_user_list, preference_for
 from .services import muted_user_create, muted_user_delete, preference_update
 
-CHANNELS = ("inbox", "realtime")
+# One boolean column per type and channel (`<type>_<channel>`, models.NotificationPreference);
+# a channel such as email is one more column per type and one more name here.
+CHANNELS = ("inbox", "realtime", "push")
 UNKNOWN_KEY = "Unknown field."
 
 
@@ -33,7 +35,7 @@ def preference_data(preference: NotificationPreference) -> dict[str, Any]:
 
 _switches = inline_serializer(
     "TypeSwitches",
-    {"inbox": serializers.BooleanField(), "realtime": serializers.BooleanField()},
+    {channel: serializers.BooleanField() for channel in CHANNELS},
 )
 PreferenceSchema = inline_serializer(
     "NotificationPreferences",

@@ -11,7 +11,8 @@ pytestmark = pytest.mark.django_db
 PREFS = "/api/notification-preferences/"
 DEFAULTS: dict[str, Any] = {
     "types": {
-        kind: {"inbox": True, "realtime": True}
+        # Likes are the one type not pushed by default: the most frequent and least urgent.
+        kind: {"inbox": True, "realtime": True, "push": kind != "post_liked"}
         for kind in (
             *("new_post", "friend_request", "friend_accepted", "new_message"),
             *("post_liked", "post_replied", "mentioned"),
@@ -48,7 +49,10 @@ def test_preferences_patch_merges_partial_updates(client):
     )
 
     expected = {**DEFAULTS, "muted_post_types": ["milestone"], "batch_window_seconds": 0}
-    expected["types"] = {**DEFAULTS["types"], "new_post": {"inbox": True, "realtime": False}}
+    expected["types"] = {
+        **DEFAULTS["types"],
+        "new_post": {"inbox": True, "realtime": False, "push": True},
+    }
     assert response.status_code == 200
     assert response.json() == expected
     assert client.get(PREFS).json() == expected
@@ -190,3 +194,23 @@ def test_grouped_flag_must_be_boolean(client):
 
     assert response.status_code == 400
     assert "grouped" in response.json()["fields"]
+
+
+def test_preferences_push_switch_is_stored_per_type(client, me):
+    response = client.patch(
+        PREFS,
+        {"types": {"new_message": {"push": False}, "post_liked": {"push": True}}},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    assert response.json()["types"]["new_message"]["push"] is False
+    stored = NotificationPreference.objects.get(user=me)
+    assert (stored.new_message_push, stored.post_liked_push) == (False, True)
+
+
+def test_preferences_push_switch_must_be_a_boolean(client):
+    response = client.patch(PREFS, {"types": {"new_post": {"push": 1}}}, format="json")
+
+    assert response.status_code == 400
+    assert "types" in response.json()["fields"]
