@@ -295,6 +295,38 @@ RIPPLE_FRIEND_REQUEST_DECLINED_DAYS = env_int("RIPPLE_FRIEND_REQUEST_DECLINED_DA
 RIPPLE_NEW_ACCOUNT_HOURS = env_int("RIPPLE_NEW_ACCOUNT_HOURS", 24)
 RIPPLE_NEW_ACCOUNT_REQUESTS_PER_HOUR = env_int("RIPPLE_NEW_ACCOUNT_REQUESTS_PER_HOUR", 20)
 
+# --- Web Push ---
+# VAPID (RFC 8292) identifies this server to the browsers' push services. Production sets
+# the key pair (base64url, as `vapid --gen` or web-push's generateVAPIDKeys print them, or a
+# PEM private key) and a contact; without a private key Web Push is off. Development and
+# tests generate a key once and keep it in RIPPLE_VAPID_KEY_FILE.
+RIPPLE_VAPID_PRIVATE_KEY = env("RIPPLE_VAPID_PRIVATE_KEY", "")
+RIPPLE_VAPID_PUBLIC_KEY = env("RIPPLE_VAPID_PUBLIC_KEY", "")
+RIPPLE_VAPID_SUBJECT = env("RIPPLE_VAPID_SUBJECT", "") or "mailto:webpush@localhost"
+RIPPLE_VAPID_GENERATE = env_bool("RIPPLE_VAPID_GENERATE", False)
+RIPPLE_VAPID_KEY_FILE = Path(env("RIPPLE_VAPID_KEY_FILE", str(BASE_DIR / "var" / "vapid.pem")))
+# A VAPID token is signed once per push-service origin and reused until this much of its
+# life is left (push services refuse tokens that expire more than 24 h ahead).
+RIPPLE_VAPID_TOKEN_SECONDS = env_int("RIPPLE_VAPID_TOKEN_SECONDS", 12 * 3600)
+RIPPLE_VAPID_TOKEN_RENEW_SECONDS = env_int("RIPPLE_VAPID_TOKEN_RENEW_SECONDS", 3600)
+# Browsers' endpoints are https; plain http (a local push service) only in development.
+RIPPLE_WEBPUSH_ALLOW_HTTP = env_bool("RIPPLE_WEBPUSH_ALLOW_HTTP", False)
+# Every request to a push service gives up after this long (connect and read each).
+RIPPLE_WEBPUSH_TIMEOUT_SECONDS = float(env("RIPPLE_WEBPUSH_TIMEOUT_SECONDS", "5"))
+# How long a push service keeps a push for a browser that is offline (the TTL header).
+RIPPLE_WEBPUSH_TTL_SECONDS = env_int("RIPPLE_WEBPUSH_TTL_SECONDS", 24 * 3600)
+# A 429 or 5xx is tried again after 2, 4, 8... s (or the service's Retry-After), at most
+# this many attempts in all and never waiting more than the maximum.
+RIPPLE_WEBPUSH_MAX_ATTEMPTS = env_int("RIPPLE_WEBPUSH_MAX_ATTEMPTS", 4)
+RIPPLE_WEBPUSH_BACKOFF_SECONDS = float(env("RIPPLE_WEBPUSH_BACKOFF_SECONDS", "2"))
+RIPPLE_WEBPUSH_BACKOFF_MAX_SECONDS = float(env("RIPPLE_WEBPUSH_BACKOFF_MAX_SECONDS", "60"))
+# Notifications one task sends at most: a larger fan-out is split by id range in the worker.
+RIPPLE_WEBPUSH_CHUNK = env_int("RIPPLE_WEBPUSH_CHUNK", 500)
+# Requests one task has in flight at once (threads sharing the worker's HTTP session).
+RIPPLE_WEBPUSH_CONCURRENCY = env_int("RIPPLE_WEBPUSH_CONCURRENCY", 16)
+# Browsers one user may subscribe; the oldest subscription goes when one more arrives.
+RIPPLE_WEBPUSH_MAX_SUBSCRIPTIONS = env_int("RIPPLE_WEBPUSH_MAX_SUBSCRIPTIONS", 20)
+
 # --- Logging ---
 LOGGING = {
     "version": 1,

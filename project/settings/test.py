@@ -31,3 +31,6 @@ STORAGES = {
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Web Push: a VAPID key generated once and kept in var/; the tests' push service is http.
+RIPPLE_VAPID_GENERATE = True
+RIPPLE_WEBPUSH_ALLOW_HTTP = True
