@@ -192,6 +192,9 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", "") or REDIS_URL.split(",")[0]
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
 # An eager task that fails is logged by the enqueueing code, never raised into a request.
 CELERY_TASK_EAGER_PROPAGATES = False
+# The Redis list the web workers publish to and the workers consume; the tests give each
+# run its own, since several runs may share one Redis.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "ripple")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None

@@ -18,3 +18,62 @@ def _quick_retries(settings) -> None:
 
 
 __all__ = ["PushService"]
+
+
+@pytest.fixture
+def celery_worker(tmp_path):
+    """Start a real Celery worker process on this run's database and Redis, consuming a
+    queue of its own; returns the environment web workers need to publish to it."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import uuid
+    from contextlib import contextmanager
+    from pathlib import Path
+
+    from django.db import connection
+
+    root = Path(__file__).resolve().parents[3]
+
+    @contextmanager
+    def start(**extra: str):
+        database = dict(connection.settings_dict)
+        url = (
+            f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
+            f"{database['PORT'] or 5432}/{database['NAME']}"
+        )
+        queue = f"ripple-test-{uuid.uuid4().hex[:12]}"
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "project.settings.dev",
+            "DATABASE_URL": url,
+            "CELERY_QUEUE": queue,
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "CHANNEL_LAYER_PREFIX": extra.pop("CHANNEL_LAYER_PREFIX", "test"),
+            **extra,
+        }
+        log_path = tmp_path / "celery.log"
+        command = [sys.executable, "-m", "celery", "-A", "project", "worker", "--pool=solo"]
+        command += ["--without-gossip", "--without-mingle", "--loglevel=INFO", "-Q", queue]
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=log)
+        try:
+            deadline = time.monotonic() + 60
+            while b"ready." not in log_path.read_bytes():
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"celery worker did not start:\n{log_path.read_text()}")
+                time.sleep(0.1)
+            yield {"CELERY_QUEUE": queue, "CELERY_TASK_ALWAYS_EAGER": "false"}
+        except BaseException:
+            print(f"--- celery worker log ---\n{log_path.read_text()}")  # noqa: T201
+            raise
+        finally:
+            process.terminate()
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+
+    return start
