@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import "./app.js";
 import { h, showFieldErrors } from "./dom.js";
+import { listSubscriptions, pushSupported, removeSubscription, subscribe, unsubscribe, currentSubscription } from "./push.js";
 import { findUser } from "./users.js";
 
 const PREFERENCES_URL = "/api/notification-preferences/";
@@ -145,5 +146,74 @@ muteForm.addEventListener("submit", async (event) => {
 
 mutedMore.addEventListener("click", () => loadMuted(mutedNext));
 
+// --- push notifications in this browser ---
+
+const pushStatus = document.getElementById("push-status");
+const pushToggle = document.getElementById("push-toggle");
+const pushList = document.getElementById("push-list");
+const pushEmpty = document.getElementById("push-empty");
+
+function browserLabel(endpoint, mine) {
+  let host = endpoint;
+  try {
+    host = new URL(endpoint).host;
+  } catch {
+    // An endpoint the server accepted is a URL; show it whole otherwise.
+  }
+  return mine ? `This browser (${host})` : `A browser via ${host}`;
+}
+
+async function loadPush() {
+  const mine = pushSupported ? await currentSubscription().catch(() => null) : null;
+  try {
+    const subscriptions = await listSubscriptions();
+    pushList.replaceChildren(
+      ...subscriptions.map((entry) => {
+        const isMine = entry.endpoint === mine?.endpoint;
+        const label = browserLabel(entry.endpoint, isMine);
+        const remove = h("button", { type: "button", class: "small", "aria-label": `Stop pushing to ${label}` }, "Remove");
+        remove.addEventListener("click", async () => {
+          remove.disabled = true;
+          try {
+            await removeSubscription(entry.endpoint);
+            setStatus(pushStatus, "Removed.", "success");
+          } catch (error) {
+            setStatus(pushStatus, error.message, "error");
+          }
+          loadPush();
+        });
+        return h("li", { class: "person" }, h("span", { class: "person-name", text: label }), remove);
+      }),
+    );
+    pushEmpty.hidden = subscriptions.length > 0;
+  } catch (error) {
+    setStatus(pushStatus, error.message, "error");
+  }
+  if (!pushSupported) {
+    setStatus(pushStatus, "This browser cannot receive push notifications.", "info");
+    pushToggle.hidden = true;
+    return;
+  }
+  pushToggle.hidden = false;
+  pushToggle.textContent = mine ? "Turn off in this browser" : "Turn on in this browser";
+  pushToggle.dataset.on = mine ? "true" : "false";
+}
+
+pushToggle.addEventListener("click", async () => {
+  pushToggle.disabled = true;
+  const on = pushToggle.dataset.on === "true";
+  try {
+    if (on) await unsubscribe();
+    else await subscribe();
+    setStatus(pushStatus, on ? "This browser no longer gets push notifications." : "This browser now gets push notifications.", "success");
+  } catch (error) {
+    setStatus(pushStatus, error.message, "error");
+  } finally {
+    pushToggle.disabled = false;
+  }
+  loadPush();
+});
+
 loadPreferences();
 loadMuted();
+loadPush();
