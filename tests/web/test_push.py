@@ -10,7 +10,8 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 SHOWN = """async () => {
   const registration = await navigator.serviceWorker.ready;
-  return (await registration.getNotifications()).map((n) => ({title: n.title, tag: n.tag, body: n.body}));
+  const shown = await registration.getNotifications();
+  return shown.map((n) => ({title: n.title, tag: n.tag, body: n.body}));
 }"""
 
 
@@ -54,8 +55,8 @@ def test_the_service_worker_shows_a_push_once_closes_it_on_removal_and_defers_to
     )
     cdp.send("ServiceWorker.enable")
     page.evaluate(
-        "async () => { await navigator.serviceWorker.register('/sw.js', {type: 'module', scope: '/'});"
-        " await navigator.serviceWorker.ready; }"
+        "async () => { await navigator.serviceWorker.register("
+        "'/sw.js', {type: 'module', scope: '/'}); await navigator.serviceWorker.ready; }"
     )
     registration = wait_until(
         lambda: next((r for r in registrations if r["scopeURL"] == f"{base}/"), None)
