@@ -75,5 +75,11 @@ def celery_worker(tmp_path):
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(10)
+            import redis
+
+            # The queue and the bindings kombu keeps beside it: nothing of this test stays.
+            redis.Redis.from_url(os.environ["REDIS_URL"]).delete(
+                queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"
+            )
 
     return start
