@@ -3,9 +3,9 @@ REST API and listens on the WebSocket. No business logic lives here."""
 
 from django.contrib.auth import login, password_validation
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
