@@ -3,6 +3,7 @@
 import ipaddress
 from urllib.parse import urlsplit
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
@@ -27,7 +28,12 @@ def push_subscription_validate(*, endpoint: str, p256dh: str, auth: str) -> None
     if not settings.RIPPLE_WEBPUSH_ALLOW_HTTP and _local_host(parts.hostname):
         # The worker posts to this URL: never let it reach the deployment's own network.
         raise ApplicationError("Enter the URL of a public push service.", field="endpoint")
-    _check_key(p256dh, "keys.p256dh", P256DH_BYTES, first_byte=4)
+    point = _check_key(p256dh, "keys.p256dh", P256DH_BYTES, first_byte=4)
+    try:
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+    except ValueError:
+        # 65 bytes that are not a point on P-256: no push could ever be encrypted to it.
+        raise ApplicationError("Not a P-256 public key.", field="keys.p256dh") from None
     _check_key(auth, "keys.auth", AUTH_BYTES)
 
 
@@ -41,7 +47,7 @@ def _local_host(host: str) -> bool:
     return not address.is_global
 
 
-def _check_key(value: str, field: str, size: int, *, first_byte: int | None = None) -> None:
+def _check_key(value: str, field: str, size: int, *, first_byte: int | None = None) -> bytes:
     try:
         raw = b64url_decode(value)
     except ValueError:
@@ -51,6 +57,7 @@ def _check_key(value: str, field: str, size: int, *, first_byte: int | None = No
             f"Expected {size} bytes in base64url, as the browser's PushSubscription gives.",
             field=field,
         )
+    return raw
 
 
 @transaction.atomic

@@ -110,6 +110,7 @@ def _with_keys(**keys):
         ({"endpoint": "https://push.example.com/x"}, "keys.p256dh"),
         (_with_keys(p256dh=b64url(b"\x04" + bytes(63))), "keys.p256dh"),
         (_with_keys(p256dh=b64url(b"\x02" + bytes(64))), "keys.p256dh"),
+        (_with_keys(p256dh=b64url(b"\x04" + bytes(64))), "keys.p256dh"),  # not on the curve
         (_with_keys(p256dh="not base64 !!"), "keys.p256dh"),
         (_with_keys(auth=b64url(bytes(15))), "keys.auth"),
         (_with_keys(auth=12), "keys.auth"),
