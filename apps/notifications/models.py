@@ -149,6 +149,13 @@ class NotificationPreference(models.Model):
     mentioned_push = models.BooleanField(default=True)
     muted_post_types = models.JSONField(default=list, blank=True)
     batch_window_seconds = models.PositiveIntegerField(default=60)
+    # Quiet hours: a daily window, in the user's time zone, during which Web Push waits
+    # (the inbox and open tabs are unaffected); none when start and end are null. Messages
+    # may still come through.
+    quiet_start = models.TimeField(null=True, blank=True)
+    quiet_end = models.TimeField(null=True, blank=True)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    quiet_allow_messages = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -156,6 +163,11 @@ class NotificationPreference(models.Model):
             models.CheckConstraint(
                 condition=Q(batch_window_seconds__lte=BATCH_WINDOW_MAX_SECONDS),
                 name="preference_batch_window_max",
+            ),
+            models.CheckConstraint(
+                condition=Q(quiet_start__isnull=True, quiet_end__isnull=True)
+                | Q(quiet_start__isnull=False, quiet_end__isnull=False),
+                name="preference_quiet_hours_both_or_none",
             ),
         ]
 

@@ -31,6 +31,14 @@ function fill(preferences) {
   const muted = new Set(preferences.muted_post_types ?? []);
   for (const box of form.querySelectorAll('[name="muted_post_types"]')) box.checked = muted.has(box.value);
   form.batch_window_seconds.value = preferences.batch_window_seconds ?? "";
+  const quiet = preferences.quiet_hours;
+  form.quiet_enabled.checked = Boolean(quiet);
+  if (quiet) {
+    form.quiet_start.value = quiet.start;
+    form.quiet_end.value = quiet.end;
+    form.quiet_allow_messages.checked = quiet.allow_messages;
+  }
+  form.quiet_time_zone.value = quiet?.time_zone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? "UTC";
 }
 
 function collect() {
@@ -43,7 +51,15 @@ function collect() {
   const raw = form.batch_window_seconds.value.trim();
   // Sent as typed when it is not a whole number, so the server's message explains the problem.
   const batch = /^-?\d+$/.test(raw) ? Number(raw) : raw;
-  return { types, muted_post_types: mutedPostTypes, batch_window_seconds: batch };
+  const quietHours = form.quiet_enabled.checked
+    ? {
+        start: form.quiet_start.value,
+        end: form.quiet_end.value,
+        time_zone: form.quiet_time_zone.value.trim(),
+        allow_messages: form.quiet_allow_messages.checked,
+      }
+    : null;
+  return { types, muted_post_types: mutedPostTypes, batch_window_seconds: batch, quiet_hours: quietHours };
 }
 
 function setStatus(element, message, kind) {

@@ -20,6 +20,7 @@ DEFAULTS: dict[str, Any] = {
     },
     "muted_post_types": [],
     "batch_window_seconds": 60,
+    "quiet_hours": None,
 }
 
 
@@ -70,6 +71,13 @@ def test_preferences_patch_merges_partial_updates(client):
         ({"batch_window_seconds": -1}, "batch_window_seconds"),
         ({"batch_window_seconds": 3601}, "batch_window_seconds"),
         ({"colour": "blue"}, "colour"),
+        (
+            {"quiet_hours": {"start": "22:00", "end": "07:00", "time_zone": "Mars/Base"}},
+            "quiet_hours",
+        ),
+        ({"quiet_hours": {"start": "25:00", "end": "07:00", "time_zone": "UTC"}}, "quiet_hours"),
+        ({"quiet_hours": {"start": "22:00", "time_zone": "UTC"}}, "quiet_hours"),
+        ({"quiet_hours": "22-07"}, "quiet_hours"),
     ],
 )
 def test_preferences_patch_bad_input_is_400_naming_the_field_and_changes_nothing(
@@ -214,3 +222,21 @@ def test_preferences_push_switch_must_be_a_boolean(client):
 
     assert response.status_code == 400
     assert "types" in response.json()["fields"]
+
+
+def test_quiet_hours_are_set_read_back_and_cleared(client, me):
+    window = {
+        "start": "22:30",
+        "end": "07:00",
+        "time_zone": "Europe/Paris",
+        "allow_messages": False,
+    }
+
+    set_ = client.patch(PREFS, {"quiet_hours": window}, format="json")
+    cleared = client.patch(PREFS, {"quiet_hours": None}, format="json")
+
+    assert set_.status_code == 200
+    assert set_.json()["quiet_hours"] == window
+    assert cleared.json()["quiet_hours"] is None
+    stored = NotificationPreference.objects.get(user=me)
+    assert (stored.quiet_start, stored.quiet_end) == (None, None)

@@ -12,12 +12,14 @@ import os
 import threading
 from collections import defaultdict
 from collections.abc import Coroutine, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from .. import metrics
 from ..models import Notification, NotificationPreference, PushSubscription
@@ -25,6 +27,7 @@ from ..realtime.presence import PresenceUnavailable, online_users
 from ..serializers import notification_frame, user_ref
 from .keys import VapidKeys
 from .payload import notification_payload, removal_payloads, topic_for
+from .quiet import quiet_until
 from .sender import Message, Outcome, Result, Target, send_all
 
 logger = logging.getLogger(__name__)
@@ -49,9 +52,18 @@ PRESENCE_TIMEOUT_SECONDS = 2.0
 Retry = tuple[list[tuple[int, int]], int, float]
 
 
+@dataclass
+class Batch:
+    """Pushes to send now, and those held by quiet hours: (subscription id, notification
+    id) pairs by the UTC timestamp their recipient's window ends."""
+
+    messages: list[Message] = field(default_factory=list)
+    deferred: dict[float, list[tuple[int, int]]] = field(default_factory=dict)
+
+
 def messages_for_range(
     *, type: str, actor_id: int, post_id: int | None, first_id: int, last_id: int
-) -> list[Message]:
+) -> Batch:
     """The pushes owed for one writer's rows: ids in [first_id, last_id] of this type, actor
     and post (so another writer's rows in the range are not this call's)."""
     if type not in PUSH_DEFAULTS:
@@ -63,19 +75,27 @@ def messages_for_range(
     return _messages(rows, type_known=type)
 
 
-def messages_for_pairs(pairs: Sequence[tuple[int, int]]) -> list[Message]:
-    """The pushes to try again: these (subscription, notification) pairs, when both still
-    exist and the notification is still unread. Presence is checked again."""
+def messages_for_pairs(pairs: Sequence[tuple[int, int]]) -> Batch:
+    """The pushes to try again, or held until quiet hours ended: these (subscription,
+    notification) pairs, when both still exist and the notification is still unread.
+    Presence and quiet hours are checked again; of one group (a burst of posts, the replies
+    to a post) only the newest goes to each browser."""
     wanted = set(pairs)
     rows = Notification.objects.filter(id__in={notification for _, notification in pairs})
-    return [
-        message
-        for message in _messages(rows, type_known=None)
-        if (message.target.subscription_id, message.notification_id) in wanted
-    ]
+    batch = _messages(rows, type_known=None)
+    newest: dict[tuple[int, str], Message] = {}
+    for message in batch.messages:
+        if (message.target.subscription_id, message.notification_id) in wanted:
+            key = (message.target.subscription_id, message.topic or str(message.notification_id))
+            newest[key] = message  # in id order: the last is the newest
+    batch.messages = list(newest.values())
+    batch.deferred = {
+        until: [pair for pair in held if pair in wanted] for until, held in batch.deferred.items()
+    }
+    return batch
 
 
-def _messages(rows: Any, *, type_known: str | None) -> list[Message]:
+def _messages(rows: Any, *, type_known: str | None) -> Batch:
     rows = rows.filter(read_at__isnull=True, done_at__isnull=True).filter(
         Exists(PushSubscription.objects.filter(user_id=OuterRef("recipient_id")))
     )
@@ -89,14 +109,25 @@ def _messages(rows: Any, *, type_known: str | None) -> list[Message]:
         rows = rows.filter(allowed)
     notifications = list(rows.select_related("actor").order_by("id"))
     if not notifications:
-        return []
+        return Batch()
     offline = _offline({n.recipient_id for n in notifications})
     notifications = [n for n in notifications if n.recipient_id in offline]
     subscriptions: dict[int, list[PushSubscription]] = defaultdict(list)
     for subscription in PushSubscription.objects.filter(user_id__in=offline):
         subscriptions[subscription.user_id].append(subscription)
-    messages: list[Message] = []
+    batch = Batch()
+    quiet = _quiet_ends(offline)
+    messages = batch.messages
     for notification in notifications:
+        until = quiet.get(notification.recipient_id)
+        if until is not None and not (
+            notification.type == Notification.Type.NEW_MESSAGE and until[1]
+        ):
+            batch.deferred.setdefault(until[0], []).extend(
+                (subscription.pk, notification.pk)
+                for subscription in subscriptions[notification.recipient_id]
+            )
+            continue
         payload = notification_payload(
             recipient_id=notification.recipient_id, frame=_frame(notification)
         )
@@ -111,7 +142,21 @@ def _messages(rows: Any, *, type_known: str | None) -> list[Message]:
             )
             for subscription in subscriptions[notification.recipient_id]
         )
-    return messages
+    return batch
+
+
+def _quiet_ends(user_ids: set[int]) -> dict[int, tuple[float, bool]]:
+    """Users in their quiet hours now: when the window ends (a UTC timestamp) and whether
+    messages come through. One query."""
+    now = timezone.now()
+    ends = {}
+    for preference in NotificationPreference.objects.filter(
+        user_id__in=user_ids, quiet_start__isnull=False
+    ):
+        until = quiet_until(preference, now)
+        if until is not None:
+            ends[preference.user_id] = (until.timestamp(), preference.quiet_allow_messages)
+    return ends
 
 
 def _allowed(kind: str) -> Coalesce:

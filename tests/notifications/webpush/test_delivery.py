@@ -180,8 +180,8 @@ def test_a_retry_skips_what_was_read_meanwhile(push_service, django_capture_on_c
     Notification.objects.filter(id=notification.id).update(read_at=notification.created_at)
     after = messages_for_pairs([(subscription.id, notification.id)])
 
-    assert len(before) == 1
-    assert after == []
+    assert len(before.messages) == 1
+    assert after.messages == []
 
 
 def test_a_removal_closes_the_notification_on_every_browser(
@@ -255,10 +255,10 @@ def test_selection_takes_the_same_queries_for_few_and_many_recipients(
 
     few, many = fan_out(2), fan_out(25)
     with CaptureQueriesContext(connection) as small:
-        assert len(messages_for_range(**few)) == 2
+        assert len(messages_for_range(**few).messages) == 2
 
     with django_assert_num_queries(len(small.captured_queries)):
-        assert len(messages_for_range(**many)) == 25
+        assert len(messages_for_range(**many).messages) == 25
 
 
 def test_a_large_fan_out_is_split_into_bounded_tasks(
