@@ -16,7 +16,7 @@ WORKERS ?= $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null ||
 FAST_TESTS := -m "not services and not slow and not browser"
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-runtime run serve migrate test test-fast lint fmt bench check clean
+.PHONY: help install install-runtime run serve worker migrate test test-fast lint fmt bench check clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "%-15s %s\n", $$1, $$2}'
@@ -53,6 +53,13 @@ serve: install-runtime  ## production ASGI server: WORKERS processes (default: o
 	PATH="$(abspath $(BIN)):$$PATH" DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-project.settings.prod} \
 		PROMETHEUS_MULTIPROC_DIR=$${PROMETHEUS_MULTIPROC_DIR:-$(CURDIR)/var/metrics-$(PORT)} \
 		HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) docker/serve.sh
+
+# One process per CPU by default (Celery's prefork pool); each keeps one HTTP session per
+# push service. Without REDIS_URL (or CELERY_BROKER_URL) there is no broker and no need for
+# a worker: `make run` sends pushes in-process after each commit.
+worker: install-runtime  ## background worker (Celery) that sends Web Push; needs REDIS_URL
+	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-project.settings.prod} \
+		$(BIN)/celery -A project worker --loglevel=INFO --concurrency=$(WORKERS)
 
 # Browser tests and the compose-file check need Debian's chromium and a compose client:
 # scripts/ensure-test-tools.sh installs them when missing and it can (as root).

@@ -21,6 +21,9 @@ def main(argv: list[str]) -> int:
             "and REDIS_URL=redis://..."
         )
         return 2
+    # The fan-outs measured here publish their Web Push tasks, as in production, to a queue
+    # no worker reads: a queue of this run's own, deleted at the end.
+    queue = os.environ.setdefault("CELERY_QUEUE", f"ripple-bench-{os.getpid()}")
     django.setup()
     here = Path(__file__).parent
     names = sorted(
@@ -35,7 +38,18 @@ def main(argv: list[str]) -> int:
         for table in module.run():
             print(table.render(), flush=True)
         print(f"({name} took {time.perf_counter() - started:.1f} s)\n", flush=True)
+    _delete_queue(queue)
     return 0
+
+
+def _delete_queue(queue: str) -> None:
+    import redis
+    from django.conf import settings
+
+    if settings.CELERY_BROKER_URL.startswith("redis"):
+        redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(
+            queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"
+        )
 
 
 if __name__ == "__main__":

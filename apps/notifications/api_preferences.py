@@ -1,6 +1,7 @@
 """Notification preference and muted-user endpoints."""
 
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
@@ -16,7 +17,9 @@ from .models import MutedUser, Notification, NotificationPreference
 from .selectors import muted_user_list, preference_for
 from .services import muted_user_create, muted_user_delete, preference_update
 
-CHANNELS = ("inbox", "realtime", "email")
+# One boolean column per type and channel (`<type>_<channel>`, models.NotificationPreference);
+# another channel is one more column per type and one more name here.
+CHANNELS = ("inbox", "realtime", "push", "email")
 UNKNOWN_KEY = "Unknown field."
 
 
@@ -28,17 +31,41 @@ def preference_data(preference: NotificationPreference) -> dict[str, Any]:
         },
         "muted_post_types": sorted(preference.muted_post_types),
         "batch_window_seconds": preference.batch_window_seconds,
+        "quiet_hours": _quiet_hours(preference),
     }
+
+
+def _quiet_hours(preference: NotificationPreference) -> dict[str, Any] | None:
+    if preference.quiet_start is None or preference.quiet_end is None:
+        return None
+    return {
+        "start": preference.quiet_start.strftime("%H:%M"),
+        "end": preference.quiet_end.strftime("%H:%M"),
+        "time_zone": preference.time_zone,
+        "allow_messages": preference.quiet_allow_messages,
+    }
+
+
+class QuietHoursSerializer(serializers.Serializer[Any]):
+    """A daily window in the user's time zone during which Web Push waits, then sends what
+    is still unread, collapsed; null for none."""
+
+    start = serializers.TimeField(format="%H:%M", input_formats=["%H:%M"])
+    end = serializers.TimeField(format="%H:%M", input_formats=["%H:%M"])
+    time_zone = serializers.CharField(max_length=64)
+    allow_messages = serializers.BooleanField(default=True)
+
+    def validate_time_zone(self, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise serializers.ValidationError(f"Unknown time zone {value!r}.") from None
+        return value
 
 
 _switches = inline_serializer(
     "TypeSwitches",
-    {
-        "inbox": serializers.BooleanField(),
-        "realtime": serializers.BooleanField(),
-        # Whether the type is summed up in the email digest (apps.digests).
-        "email": serializers.BooleanField(),
-    },
+    {channel: serializers.BooleanField() for channel in CHANNELS},
 )
 PreferenceSchema = inline_serializer(
     "NotificationPreferences",
@@ -50,6 +77,7 @@ PreferenceSchema = inline_serializer(
         "batch_window_seconds": serializers.IntegerField(
             min_value=0, max_value=NotificationPreference.BATCH_WINDOW_MAX
         ),
+        "quiet_hours": QuietHoursSerializer(allow_null=True),
     },
 )
 
@@ -64,6 +92,7 @@ class PreferencePatchSerializer(serializers.Serializer[Any]):
     batch_window_seconds = serializers.IntegerField(
         min_value=0, max_value=NotificationPreference.BATCH_WINDOW_MAX, required=False
     )
+    quiet_hours = QuietHoursSerializer(required=False, allow_null=True)
 
     def validate_types(self, value: dict[str, Any]) -> dict[str, bool]:
         changes: dict[str, bool] = {}
@@ -85,6 +114,13 @@ class PreferencePatchSerializer(serializers.Serializer[Any]):
         if unknown:
             raise serializers.ValidationError({name: [UNKNOWN_KEY] for name in sorted(unknown)})
         changes = attrs.pop("types", {})
+        if "quiet_hours" in attrs:
+            quiet = attrs.pop("quiet_hours")
+            changes["quiet_start"] = quiet["start"] if quiet else None
+            changes["quiet_end"] = quiet["end"] if quiet else None
+            if quiet:
+                changes["time_zone"] = quiet["time_zone"]
+                changes["quiet_allow_messages"] = quiet["allow_messages"]
         if "muted_post_types" in attrs:
             attrs["muted_post_types"] = sorted(set(attrs["muted_post_types"]))
         return {**changes, **attrs}

@@ -23,6 +23,12 @@ COUNTERS = {
     "notifications_pushed": "Notifications handed to the channel layer.",
     "notifications_push_failed": "Notifications whose push failed or timed out (still stored).",
     "notifications_push_dropped": "Deliveries the channel layer dropped: the channel was full.",
+    "webpush_sent": "Web Pushes a push service accepted.",
+    "webpush_gone": "Web Pushes answered 404/410: the subscription was deleted.",
+    "webpush_retry": "Web Pushes answered 429/5xx or not at all: tried again later.",
+    "webpush_failed": "Web Pushes refused for good (another 4xx).",
+    "webpush_given_up": "Web Pushes still failing after the last attempt.",
+    "webpush_enqueue_failed": "Web Push tasks not enqueued: the broker was down (still stored).",
 }
 GAUGES = {
     "websocket_connections": "WebSocket connections open.",

@@ -187,8 +187,23 @@ class NotificationPreference(models.Model):
     mentioned_inbox = models.BooleanField(default=True)
     mentioned_realtime = models.BooleanField(default=True)
     mentioned_email = models.BooleanField(default=True)
+    # Web Push to the user's browsers while no tab of theirs is connected (PUSH_DEFAULTS).
+    new_post_push = models.BooleanField(default=True)
+    friend_request_push = models.BooleanField(default=True)
+    friend_accepted_push = models.BooleanField(default=True)
+    new_message_push = models.BooleanField(default=True)
+    post_liked_push = models.BooleanField(default=False)
+    post_replied_push = models.BooleanField(default=True)
+    mentioned_push = models.BooleanField(default=True)
     muted_post_types = models.JSONField(default=list, blank=True)
     batch_window_seconds = models.PositiveIntegerField(default=60)
+    # Quiet hours: a daily window, in the user's time zone, during which Web Push waits
+    # (the inbox and open tabs are unaffected); none when start and end are null. Messages
+    # may still come through.
+    quiet_start = models.TimeField(null=True, blank=True)
+    quiet_end = models.TimeField(null=True, blank=True)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    quiet_allow_messages = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -197,6 +212,11 @@ class NotificationPreference(models.Model):
                 condition=Q(batch_window_seconds__lte=BATCH_WINDOW_MAX_SECONDS),
                 name="preference_batch_window_max",
             ),
+            models.CheckConstraint(
+                condition=Q(quiet_start__isnull=True, quiet_end__isnull=True)
+                | Q(quiet_start__isnull=False, quiet_end__isnull=False),
+                name="preference_quiet_hours_both_or_none",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -204,6 +224,27 @@ class NotificationPreference(models.Model):
 
     def switch(self, type: str, channel: str) -> bool:
         return bool(getattr(self, f"{type}_{channel}"))
+
+
+class PushSubscription(models.Model):
+    """One browser's Web Push subscription (its PushSubscription JSON); a user has one per
+    browser. The endpoint is the push service's URL for that browser, unique across users:
+    the browser that subscribes again under another login moves it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions"
+    )
+    endpoint = models.CharField(max_length=2048, unique=True)
+    # Base64url without padding, as browsers give them: 65 and 16 bytes once decoded.
+    p256dh = models.CharField(max_length=100)
+    auth = models.CharField(max_length=32)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user"], name="push_subscription_user")]
+
+    def __str__(self) -> str:
+        return f"Push subscription {self.pk} of {self.user_id}"
 
 
 class MutedUser(models.Model):

@@ -11,6 +11,7 @@ from .api import (
     NotificationUnreadCountApi,
 )
 from .api_preferences import MutedUserDeleteApi, MutedUserListCreateApi, NotificationPreferenceApi
+from .api_push import PushSubscriptionApi, VapidPublicKeyApi
 from .api_triage import (
     NotificationMarkAllDoneApi,
     NotificationMarkDoneApi,
@@ -50,6 +51,8 @@ urlpatterns = [
     ),
     path("notifications/<id:notification_id>/", NotificationDismissApi.as_view(), name="dismiss"),
     path("notification-preferences/", NotificationPreferenceApi.as_view(), name="preferences"),
+    path("push-subscriptions/", PushSubscriptionApi.as_view(), name="push-subscriptions"),
+    path("push/vapid-public-key/", VapidPublicKeyApi.as_view(), name="vapid-public-key"),
     path("muted-users/", MutedUserListCreateApi.as_view(), name="muted-users"),
     path("muted-users/<id:user_id>/", MutedUserDeleteApi.as_view(), name="muted-user-delete"),
 ]

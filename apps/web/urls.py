@@ -8,6 +8,7 @@ app_name = "web"
 
 urlpatterns = [
     path("", views.feed, name="feed"),
+    path("sw.js", views.service_worker, name="service-worker"),
     path("posts/<id:post_id>/", views.post_detail, name="post"),
     path("inbox/", views.inbox, name="inbox"),
     path("settings/notifications/", views.notification_settings, name="settings"),

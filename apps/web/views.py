@@ -3,6 +3,8 @@ REST API and listens on the WebSocket. No business logic lives here."""
 
 from django.contrib.auth import login, password_validation
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -86,3 +88,19 @@ def conversation(request: HttpRequest, username: str) -> HttpResponse:
         raise Http404("No such person.")
     context = {"other": other, "text_max_length": TEXT_MAX_LENGTH}
     return render(request, "web/conversation.html", context)
+
+
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """static/ripple/sw.js at the root, so that its scope can be the whole site."""
+    path = finders.find("ripple/sw.js")
+    if isinstance(path, str):
+        with open(path, "rb") as file:
+            body = file.read()
+    else:
+        with staticfiles_storage.open("ripple/sw.js") as file:
+            body = file.read()
+    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
+    # Browsers check for a new worker on navigation; never let a cache answer for it.
+    response["Cache-Control"] = "no-cache"
+    response["Service-Worker-Allowed"] = "/"
+    return response

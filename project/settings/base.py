@@ -187,6 +187,42 @@ if REDIS_CACHE_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# --- Background worker (Celery) ---
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html
+# The broker is the Redis the deployment already runs; without one (the embedded `make run`,
+# tests) tasks run eagerly in the process that enqueues them, after the commit.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", "") or REDIS_URL.split(",")[0]
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
+# An eager task that fails is logged by the enqueueing code, never raised into a request.
+CELERY_TASK_EAGER_PROPAGATES = False
+# The Redis list the web workers publish to and the workers consume; the tests give each
+# run its own, since several runs may share one Redis.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "ripple")
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+# Enqueueing happens on request paths (after commit): a broker that is down or hung must
+# cost the request at most about a second, never fail it. No publish retries, short socket
+# timeouts; the stored notifications stay the source of truth.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = float(env("CELERY_BROKER_CONNECTION_TIMEOUT", "0.5"))
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": float(env("CELERY_BROKER_SOCKET_TIMEOUT", "0.5")),
+    "socket_connect_timeout": float(env("CELERY_BROKER_CONNECTION_TIMEOUT", "0.5")),
+    "max_retries": 0,
+    # A task a worker took but did not acknowledge (it died) is delivered again after this.
+    "visibility_timeout": 600,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task is acknowledged once done: a worker killed mid-task leaves it to another. A push
+# sent twice is shown once (the service worker dedupes by the notification's id).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 4
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_SEND_TASK_EVENTS = False
+
 # --- Request size ---
 # The largest valid body (a 5,000-character post or message) is well under this;
 # RequestBodyLimitMiddleware answers 413 above it.
@@ -295,6 +331,38 @@ RIPPLE_DIGEST_QUIET_SECONDS = env_int("RIPPLE_DIGEST_QUIET_SECONDS", 4 * 3600)
 RIPPLE_DIGEST_BATCH_SIZE = env_int("RIPPLE_DIGEST_BATCH_SIZE", 500)
 # Entries a digest lists before "and N more".
 RIPPLE_DIGEST_MAX_ENTRIES = env_int("RIPPLE_DIGEST_MAX_ENTRIES", 20)
+
+# --- Web Push ---
+# VAPID (RFC 8292) identifies this server to the browsers' push services. Production sets
+# the key pair (base64url, as `vapid --gen` or web-push's generateVAPIDKeys print them, or a
+# PEM private key) and a contact; without a private key Web Push is off. Development and
+# tests generate a key once and keep it in RIPPLE_VAPID_KEY_FILE.
+RIPPLE_VAPID_PRIVATE_KEY = env("RIPPLE_VAPID_PRIVATE_KEY", "")
+RIPPLE_VAPID_PUBLIC_KEY = env("RIPPLE_VAPID_PUBLIC_KEY", "")
+RIPPLE_VAPID_SUBJECT = env("RIPPLE_VAPID_SUBJECT", "") or "mailto:webpush@localhost"
+RIPPLE_VAPID_GENERATE = env_bool("RIPPLE_VAPID_GENERATE", False)
+RIPPLE_VAPID_KEY_FILE = Path(env("RIPPLE_VAPID_KEY_FILE", str(BASE_DIR / "var" / "vapid.pem")))
+# A VAPID token is signed once per push-service origin and reused until this much of its
+# life is left (push services refuse tokens that expire more than 24 h ahead).
+RIPPLE_VAPID_TOKEN_SECONDS = env_int("RIPPLE_VAPID_TOKEN_SECONDS", 12 * 3600)
+RIPPLE_VAPID_TOKEN_RENEW_SECONDS = env_int("RIPPLE_VAPID_TOKEN_RENEW_SECONDS", 3600)
+# Browsers' endpoints are https; plain http (a local push service) only in development.
+RIPPLE_WEBPUSH_ALLOW_HTTP = env_bool("RIPPLE_WEBPUSH_ALLOW_HTTP", False)
+# Every request to a push service gives up after this long (connect and read each).
+RIPPLE_WEBPUSH_TIMEOUT_SECONDS = float(env("RIPPLE_WEBPUSH_TIMEOUT_SECONDS", "5"))
+# How long a push service keeps a push for a browser that is offline (the TTL header).
+RIPPLE_WEBPUSH_TTL_SECONDS = env_int("RIPPLE_WEBPUSH_TTL_SECONDS", 24 * 3600)
+# A 429 or 5xx is tried again after 2, 4, 8... s (or the service's Retry-After), at most
+# this many attempts in all and never waiting more than the maximum.
+RIPPLE_WEBPUSH_MAX_ATTEMPTS = env_int("RIPPLE_WEBPUSH_MAX_ATTEMPTS", 4)
+RIPPLE_WEBPUSH_BACKOFF_SECONDS = float(env("RIPPLE_WEBPUSH_BACKOFF_SECONDS", "2"))
+RIPPLE_WEBPUSH_BACKOFF_MAX_SECONDS = float(env("RIPPLE_WEBPUSH_BACKOFF_MAX_SECONDS", "60"))
+# Notifications one task sends at most: a larger fan-out is split by id range in the worker.
+RIPPLE_WEBPUSH_CHUNK = env_int("RIPPLE_WEBPUSH_CHUNK", 500)
+# Requests one task has in flight at once (threads sharing the worker's HTTP session).
+RIPPLE_WEBPUSH_CONCURRENCY = env_int("RIPPLE_WEBPUSH_CONCURRENCY", 16)
+# Browsers one user may subscribe; the oldest subscription goes when one more arrives.
+RIPPLE_WEBPUSH_MAX_SUBSCRIPTIONS = env_int("RIPPLE_WEBPUSH_MAX_SUBSCRIPTIONS", 20)
 
 # --- Logging ---
 LOGGING = {

@@ -23,3 +23,6 @@ EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Web Push: a VAPID key generated on first use and kept in var/; a local push service may be http.
+RIPPLE_VAPID_GENERATE = True
+RIPPLE_WEBPUSH_ALLOW_HTTP = True

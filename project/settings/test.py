@@ -8,6 +8,9 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-not-secret")
 # The test process keeps plain connections: pytest-django creates and drops the test
 # database through them. The workers it starts turn the pool back on (tests/conftest.py).
 os.environ.setdefault("DATABASE_POOL", "false")
+# Tasks run in the test process even when REDIS_URL is set: no worker consumes the broker
+# unless a test starts one (and sets this to false for the processes it starts).
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 for _scope in ("POSTS", "FRIEND_REQUESTS", "BLOCKS", "MESSAGES", "AUTH"):
     os.environ[f"RIPPLE_THROTTLE_{_scope}"] = "100000/min"
 
@@ -30,3 +33,6 @@ STORAGES = {
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Web Push: a VAPID key generated once and kept in var/; the tests' push service is http.
+RIPPLE_VAPID_GENERATE = True
+RIPPLE_WEBPUSH_ALLOW_HTTP = True

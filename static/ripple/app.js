@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import { UnreadBadge } from "./badge.js";
 import { clearNetworkErrors, refreshTimes } from "./dom.js";
+import { unsubscribe } from "./push.js";
 import { RealtimeClient } from "./realtime.js";
 import { Toasts } from "./toasts.js";
 
@@ -63,6 +64,33 @@ realtime.addEventListener("state", ({ detail: state }) => showConnection(state))
 
 /** The user's other tabs in this browser (what the server does not push back to its author). */
 export const otherTabs = "BroadcastChannel" in window ? new BroadcastChannel(`ripple:tabs:${currentUser.id}`) : null;
+
+// --- Web Push (push.js, sw.js) ---
+
+// A notification clicked in the system tray opens its page with #read-<id>, or messages a
+// tab already showing it: the page marks it read, as opening a toast does.
+function markRead(id) {
+  api.post(`/api/notifications/${id}/read/`).catch(() => {});
+}
+const readFromPush = location.hash.match(/^#read-(\d+)$/);
+if (readFromPush) {
+  markRead(readFromPush[1]);
+  history.replaceState(null, "", location.pathname + location.search);
+}
+navigator.serviceWorker?.addEventListener("message", (event) => {
+  if (event.data?.type === "ripple:read" && Number.isSafeInteger(event.data.id)) markRead(event.data.id);
+});
+
+// Logging out forgets this browser's push subscription first (at most 2 s), so the next
+// person on this browser does not get this account's notifications.
+const logoutForm = document.getElementById("logout-form");
+logoutForm?.addEventListener("submit", async (event) => {
+  if (logoutForm.dataset.unsubscribed) return;
+  event.preventDefault();
+  logoutForm.dataset.unsubscribed = "true";
+  await Promise.race([unsubscribe().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 2000))]);
+  logoutForm.submit();
+});
 
 badge.refresh();
 realtime.start();

@@ -6,7 +6,9 @@ export function groupOf(item) {
   return { key: `${item.type}:${item.actor?.id ?? item.id}`, count: null };
 }
 
-const me = Number(document.body?.dataset.userId);
+// The service worker (sw.js) imports this module too: it has no document, and passes the
+// recipient to `describe` itself.
+const me = Number(globalThis.document?.body?.dataset.userId);
 
 // How many names an entry spells out before "and N others".
 const NAMED = 2;
@@ -23,15 +25,16 @@ export function people(names, total = names.length) {
   return `${shown.join(", ")} and ${others === 1 ? "1 other" : `${others} others`}`;
 }
 
-function whosePost(post) {
-  return post?.author_id === me ? "your post" : "a post you replied to";
+function whosePost(post, viewer) {
+  return post?.author_id === viewer ? "your post" : "a post you replied to";
 }
 
 /**
  * `{text, href, preview}` for an item, or for `count` of them in one group. `group` (a
- * grouped inbox entry) names the latest actors and how many there are in all.
+ * grouped inbox entry) names the latest actors and how many there are in all; `viewer` is
+ * the recipient's id (the page's user unless given).
  */
-export function describe(item, count = 1, group = null) {
+export function describe(item, count = 1, group = null, viewer = me) {
   const data = item.data ?? {};
   const name = item.actor?.username ?? "Someone";
   const post = data.post ?? null;
@@ -41,11 +44,11 @@ export function describe(item, count = 1, group = null) {
     : people([name], item.type === "post_liked" ? count : 1);
   switch (item.type) {
     case "post_liked":
-      return { text: `${who} liked ${whosePost(post)}`, href: postHref(post), preview: post?.excerpt ?? "" };
+      return { text: `${who} liked ${whosePost(post, viewer)}`, href: postHref(post), preview: post?.excerpt ?? "" };
     case "post_replied": {
       const replies = count > 1 ? ` (${count} replies)` : "";
       return {
-        text: `${who} replied to ${whosePost(post)}${replies}`,
+        text: `${who} replied to ${whosePost(post, viewer)}${replies}`,
         href: postHref(post),
         preview: data.reply?.excerpt ?? "",
       };

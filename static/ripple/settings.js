@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import "./app.js";
 import { h, showFieldErrors } from "./dom.js";
+import { listSubscriptions, pushSupported, removeSubscription, subscribe, unsubscribe, currentSubscription } from "./push.js";
 import { findUser } from "./users.js";
 
 const PREFERENCES_URL = "/api/notification-preferences/";
@@ -31,6 +32,14 @@ function fill(preferences) {
   const muted = new Set(preferences.muted_post_types ?? []);
   for (const box of form.querySelectorAll('[name="muted_post_types"]')) box.checked = muted.has(box.value);
   form.batch_window_seconds.value = preferences.batch_window_seconds ?? "";
+  const quiet = preferences.quiet_hours;
+  form.quiet_enabled.checked = Boolean(quiet);
+  if (quiet) {
+    form.quiet_start.value = quiet.start;
+    form.quiet_end.value = quiet.end;
+    form.quiet_allow_messages.checked = quiet.allow_messages;
+  }
+  form.quiet_time_zone.value = quiet?.time_zone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? "UTC";
 }
 
 function collect() {
@@ -43,7 +52,15 @@ function collect() {
   const raw = form.batch_window_seconds.value.trim();
   // Sent as typed when it is not a whole number, so the server's message explains the problem.
   const batch = /^-?\d+$/.test(raw) ? Number(raw) : raw;
-  return { types, muted_post_types: mutedPostTypes, batch_window_seconds: batch };
+  const quietHours = form.quiet_enabled.checked
+    ? {
+        start: form.quiet_start.value,
+        end: form.quiet_end.value,
+        time_zone: form.quiet_time_zone.value.trim(),
+        allow_messages: form.quiet_allow_messages.checked,
+      }
+    : null;
+  return { types, muted_post_types: mutedPostTypes, batch_window_seconds: batch, quiet_hours: quietHours };
 }
 
 function setStatus(element, message, kind) {
@@ -197,6 +214,75 @@ muteForm.addEventListener("submit", async (event) => {
 
 mutedMore.addEventListener("click", () => loadMuted(mutedNext));
 
+// --- push notifications in this browser ---
+
+const pushStatus = document.getElementById("push-status");
+const pushToggle = document.getElementById("push-toggle");
+const pushList = document.getElementById("push-list");
+const pushEmpty = document.getElementById("push-empty");
+
+function browserLabel(endpoint, mine) {
+  let host = endpoint;
+  try {
+    host = new URL(endpoint).host;
+  } catch {
+    // An endpoint the server accepted is a URL; show it whole otherwise.
+  }
+  return mine ? `This browser (${host})` : `A browser via ${host}`;
+}
+
+async function loadPush() {
+  const mine = pushSupported ? await currentSubscription().catch(() => null) : null;
+  try {
+    const subscriptions = await listSubscriptions();
+    pushList.replaceChildren(
+      ...subscriptions.map((entry) => {
+        const isMine = entry.endpoint === mine?.endpoint;
+        const label = browserLabel(entry.endpoint, isMine);
+        const remove = h("button", { type: "button", class: "small", "aria-label": `Stop pushing to ${label}` }, "Remove");
+        remove.addEventListener("click", async () => {
+          remove.disabled = true;
+          try {
+            await removeSubscription(entry.endpoint);
+            setStatus(pushStatus, "Removed.", "success");
+          } catch (error) {
+            setStatus(pushStatus, error.message, "error");
+          }
+          loadPush();
+        });
+        return h("li", { class: "person" }, h("span", { class: "person-name", text: label }), remove);
+      }),
+    );
+    pushEmpty.hidden = subscriptions.length > 0;
+  } catch (error) {
+    setStatus(pushStatus, error.message, "error");
+  }
+  if (!pushSupported) {
+    setStatus(pushStatus, "This browser cannot receive push notifications.", "info");
+    pushToggle.hidden = true;
+    return;
+  }
+  pushToggle.hidden = false;
+  pushToggle.textContent = mine ? "Turn off in this browser" : "Turn on in this browser";
+  pushToggle.dataset.on = mine ? "true" : "false";
+}
+
+pushToggle.addEventListener("click", async () => {
+  pushToggle.disabled = true;
+  const on = pushToggle.dataset.on === "true";
+  try {
+    if (on) await unsubscribe();
+    else await subscribe();
+    setStatus(pushStatus, on ? "This browser no longer gets push notifications." : "This browser now gets push notifications.", "success");
+  } catch (error) {
+    setStatus(pushStatus, error.message, "error");
+  } finally {
+    pushToggle.disabled = false;
+  }
+  loadPush();
+});
+
 loadPreferences();
 loadDigest();
 loadMuted();
+loadPush();

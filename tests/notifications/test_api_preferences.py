@@ -11,8 +11,13 @@ pytestmark = pytest.mark.django_db
 PREFS = "/api/notification-preferences/"
 DEFAULTS: dict[str, Any] = {
     "types": {
-        # Likes are left out of the email digest unless asked for.
-        kind: {"inbox": True, "realtime": True, "email": kind != "post_liked"}
+        # Likes are neither pushed nor emailed by default: the most frequent, least urgent.
+        kind: {
+            "inbox": True,
+            "realtime": True,
+            "push": kind != "post_liked",
+            "email": kind != "post_liked",
+        }
         for kind in (
             *("new_post", "friend_request", "friend_accepted", "new_message"),
             *("post_liked", "post_replied", "mentioned"),
@@ -20,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     },
     "muted_post_types": [],
     "batch_window_seconds": 60,
+    "quiet_hours": None,
 }
 
 
@@ -49,7 +55,7 @@ def test_preferences_patch_merges_partial_updates(client):
     )
 
     expected = {**DEFAULTS, "muted_post_types": ["milestone"], "batch_window_seconds": 0}
-    new_post = {"inbox": True, "realtime": False, "email": True}
+    new_post = {"inbox": True, "realtime": False, "push": True, "email": True}
     expected["types"] = {**DEFAULTS["types"], "new_post": new_post}
     assert response.status_code == 200
     assert response.json() == expected
@@ -69,6 +75,13 @@ def test_preferences_patch_merges_partial_updates(client):
         ({"batch_window_seconds": -1}, "batch_window_seconds"),
         ({"batch_window_seconds": 3601}, "batch_window_seconds"),
         ({"colour": "blue"}, "colour"),
+        (
+            {"quiet_hours": {"start": "22:00", "end": "07:00", "time_zone": "Mars/Base"}},
+            "quiet_hours",
+        ),
+        ({"quiet_hours": {"start": "25:00", "end": "07:00", "time_zone": "UTC"}}, "quiet_hours"),
+        ({"quiet_hours": {"start": "22:00", "time_zone": "UTC"}}, "quiet_hours"),
+        ({"quiet_hours": "22-07"}, "quiet_hours"),
     ],
 )
 def test_preferences_patch_bad_input_is_400_naming_the_field_and_changes_nothing(
@@ -193,3 +206,41 @@ def test_grouped_flag_must_be_boolean(client):
 
     assert response.status_code == 400
     assert "grouped" in response.json()["fields"]
+
+
+def test_preferences_push_switch_is_stored_per_type(client, me):
+    response = client.patch(
+        PREFS,
+        {"types": {"new_message": {"push": False}, "post_liked": {"push": True}}},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    assert response.json()["types"]["new_message"]["push"] is False
+    stored = NotificationPreference.objects.get(user=me)
+    assert (stored.new_message_push, stored.post_liked_push) == (False, True)
+
+
+def test_preferences_push_switch_must_be_a_boolean(client):
+    response = client.patch(PREFS, {"types": {"new_post": {"push": 1}}}, format="json")
+
+    assert response.status_code == 400
+    assert "types" in response.json()["fields"]
+
+
+def test_quiet_hours_are_set_read_back_and_cleared(client, me):
+    window = {
+        "start": "22:30",
+        "end": "07:00",
+        "time_zone": "Europe/Paris",
+        "allow_messages": False,
+    }
+
+    set_ = client.patch(PREFS, {"quiet_hours": window}, format="json")
+    cleared = client.patch(PREFS, {"quiet_hours": None}, format="json")
+
+    assert set_.status_code == 200
+    assert set_.json()["quiet_hours"] == window
+    assert cleared.json()["quiet_hours"] is None
+    stored = NotificationPreference.objects.get(user=me)
+    assert (stored.quiet_start, stored.quiet_end) == (None, None)

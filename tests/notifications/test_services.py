@@ -106,7 +106,7 @@ def test_create_for_post_runs_the_same_queries_for_few_and_many_friends(
     assert stored == 60
     statements = [q["sql"] for q in small.captured_queries if "SAVEPOINT" not in q["sql"]]
     assert len(statements) <= 5  # chunk bound, inbox rows, their lock, previous ids, insert
-    assert len(small_cb) == len(large_cb) == 1
+    assert len(small_cb) == len(large_cb) == 2  # the realtime push and the Web Push enqueue
 
 
 def test_create_for_post_carries_each_recipients_previous_id(

@@ -11,12 +11,16 @@ classified` until it is added to PUBLIC, OBJECT_CASES or OWN_SCOPE here.
 - Each refusal leaves every row of the database as it was.
 """
 
+import os
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
@@ -25,7 +29,9 @@ from apps.accounts.errors import ACCOUNT_SUSPENDED
 from apps.digests.models import DigestSettings
 from apps.friends.models import FriendPreference
 from apps.friends.services import friendship_delete
-from apps.notifications.models import Notification, NotificationPreference
+from apps.notifications.models import Notification, NotificationPreference, PushSubscription
+from apps.notifications.webpush.keys import b64url
+from apps.notifications.webpush.subscriptions import push_subscription_save
 from apps.posts.services import post_create
 from tests.factories import UserFactory, make_friends
 from tests.security.conftest import SECRET, World, snapshot, token_client
@@ -76,7 +82,30 @@ BODIES: dict[tuple[str, str], Callable[[World], dict]] = {
     ("POST", "/api/blocks/"): lambda w: {"user": w.sam.pk},
     ("PATCH", "/api/friend-preferences/"): lambda w: {"requests_from": "nobody"},
     ("PATCH", "/api/digest-settings/"): lambda w: {"frequency": "weekly"},
+    ("POST", "/api/push-subscriptions/"): lambda w: browser_subscription(),
 }
+
+
+def browser_subscription(endpoint: str | None = None) -> dict:
+    """A valid PushSubscription JSON, on a new endpoint unless given."""
+    point = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    )
+    return {
+        "endpoint": endpoint or f"https://push.example.com/{uuid.uuid4().hex}",
+        "keys": {"p256dh": b64url(point), "auth": b64url(os.urandom(16))},
+    }
+
+
+def alice_push_endpoint(world: World) -> str:
+    """The endpoint of alice's browser, subscribed on first use."""
+    body = browser_subscription("https://push.example.com/alice")
+    if not PushSubscription.objects.filter(endpoint=body["endpoint"]).exists():
+        push_subscription_save(user=world.alice, endpoint=body["endpoint"], **body["keys"])
+    return body["endpoint"]
+
 
 # Path parameters, as alice's objects (or her relations) for the refusal tables.
 PARAMS: dict[str, Callable[[World], int]] = {
@@ -191,6 +220,9 @@ OBJECT_CASES = [
     ObjectCase("DELETE", "/api/muted-users/{user_id}/", "alice", 204, refused(404, *NOT_ALICE)),
     # Only the blocker lifts a block; to the blocked user it does not exist.
     ObjectCase("DELETE", "/api/blocks/{user_id}/", "alice", 204, refused(404, *NOT_ALICE)),
+    # Only alice unsubscribes her browser; to others its endpoint is unknown.
+    ObjectCase("DELETE", "/api/push-subscriptions/", "alice", 204, refused(404, *NOT_ALICE),
+               body=lambda w: {"endpoint": alice_push_endpoint(w)}),
 ]  # fmt: skip
 
 # Routes that only ever act on the caller's own data: the tests below prove that they show
@@ -222,6 +254,9 @@ OWN_SCOPE = {
     ("PATCH", "/api/friend-preferences/"),
     ("GET", "/api/digest-settings/"),
     ("PATCH", "/api/digest-settings/"),
+    ("GET", "/api/push-subscriptions/"),
+    ("POST", "/api/push-subscriptions/"),
+    ("GET", "/api/push/vapid-public-key/"),
 }
 
 PRIVATE_OPERATIONS = sorted(api_operations() - PUBLIC)
@@ -377,6 +412,7 @@ def alice_rows(world: World) -> dict[str, Any]:
         "posts": list(alice.posts.order_by("pk").values_list()),
         "replies": list(world.post.replies.order_by("pk").values_list()),
         "likes": list(world.post.likes.order_by("pk").values_list()),
+        "push_subscriptions": list(alice.push_subscriptions.order_by("pk").values_list()),
     }
 
 

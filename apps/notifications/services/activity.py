@@ -27,6 +27,7 @@ from ..realtime.events import Push, notification_created, post_counts
 from ..realtime.push import push_after_commit
 from ..selectors import notification_latest_ids, post_counts_get, post_viewer_ids
 from ..serializers import format_datetime, notification_frame, user_ref
+from ..webpush.enqueue import webpush_after_commit
 from .delivery import recipients_lock, to_json
 from .retraction import _delete_and_announce
 
@@ -348,6 +349,7 @@ def _store(
             previous=previous,
         )
     )
+    webpush_after_commit(type, actor.pk, post_id, rows)
     metrics.incr("notifications_stored", len(rows))
     return rows
 

@@ -33,6 +33,7 @@ from ..realtime.events import Push, notification_created
 from ..realtime.push import push_after_commit
 from ..selectors import notification_latest_ids_for_friends_of
 from ..serializers import format_datetime, notification_frame, user_ref
+from ..webpush.enqueue import webpush_after_commit
 from .delivery import recipients_ensure, recipients_locked_sql, to_json
 from .fanout_chunks import schedule
 
@@ -179,6 +180,7 @@ def _store_chunk(*, post: Post, chunk: Chunk, created_at: datetime) -> int:
     push_after_commit(
         lambda: _events(rows=rows, actor=actor, data=data, created_at=created_at, previous=previous)
     )
+    webpush_after_commit(Notification.Type.NEW_POST, post.author_id, post.pk, rows)
     metrics.incr("notifications_stored", len(rows))
     return len(rows)
 

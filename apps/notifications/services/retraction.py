@@ -14,6 +14,7 @@ from ..models import Notification
 from ..realtime.events import Push, notification_removed, session_terminated, unread_count
 from ..realtime.push import push_after_commit
 from ..selectors import notification_unread_counts
+from ..webpush.enqueue import webpush_retract_after_commit
 
 NOTIFICATIONS = Notification._meta.db_table
 
@@ -97,6 +98,7 @@ def _delete_and_announce(condition: str, params: Sequence[int | str]) -> int:
         for recipient_id, ids in removed.items()
     ]
     push_after_commit(lambda: [*pushes, *_unread_counts(lost_unread)])
+    webpush_retract_after_commit(removed)
     return len(rows)
 
 

@@ -16,6 +16,7 @@ from ..realtime.events import notification_created
 from ..realtime.push import push_after_commit
 from ..selectors import notification_latest_id, preference_for
 from ..serializers import frame_for
+from ..webpush.enqueue import webpush_after_commit
 from .delivery import recipient_lock, to_json
 
 
@@ -49,6 +50,7 @@ def notification_create(
     if pushed:
         frame = frame_for(notification)
         push_after_commit([(recipient_id, notification_created(frame=frame, prev_id=previous))])
+    webpush_after_commit(type, actor.pk, None, [(notification.pk,)])
     metrics.incr("notifications_stored")
     return notification
 
