@@ -66,7 +66,8 @@ def test_the_first_chunk_is_stored_in_the_posting_transaction_the_rest_after_com
     first_two = sorted(f.id for f in friends)[:2]
     assert sorted(_rows_per_recipient(post)) == first_two
     assert PostFanout.objects.get(post=post).after_friend_id == first_two[-1]
-    assert len(callbacks) == 2  # the first chunk's push, then the remaining chunks
+    # The first chunk's push and its Web Push enqueue, then the remaining chunks.
+    assert len(callbacks) == 3
 
 
 def test_a_chunk_run_again_stores_nothing_twice(pushes, django_capture_on_commit_callbacks):
