@@ -16,7 +16,7 @@ WORKERS ?= $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null ||
 FAST_TESTS := -m "not services and not slow and not browser"
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-runtime run serve worker migrate test test-fast lint fmt bench check clean
+.PHONY: help install install-runtime run serve worker beat migrate test test-fast lint fmt bench check clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "%-15s %s\n", $$1, $$2}'
@@ -57,9 +57,13 @@ serve: install-runtime  ## production ASGI server: WORKERS processes (default: o
 # One process per CPU by default (Celery's prefork pool); each keeps one HTTP session per
 # push service. Without REDIS_URL (or CELERY_BROKER_URL) there is no broker and no need for
 # a worker: `make run` sends pushes in-process after each commit.
-worker: install-runtime  ## background worker (Celery) that sends Web Push; needs REDIS_URL
+worker: install-runtime  ## background worker (Celery) that sends Web Push and digests; needs REDIS_URL
 	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-project.settings.prod} \
 		$(BIN)/celery -A project worker --loglevel=INFO --concurrency=$(WORKERS)
+
+beat: install-runtime  ## the scheduler that starts an email digest round every hour (one per deployment)
+	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-project.settings.prod} \
+		$(BIN)/celery -A project beat --loglevel=INFO --schedule=$(CURDIR)/var/celerybeat-schedule
 
 # Browser tests and the compose-file check need Debian's chromium and a compose client:
 # scripts/ensure-test-tools.sh installs them when missing and it can (as root).

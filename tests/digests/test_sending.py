@@ -6,6 +6,7 @@ from io import StringIO
 from urllib.parse import urlparse
 
 import pytest
+from celery.schedules import crontab
 from django.core.management import call_command
 from time_machine import travel
 
@@ -202,3 +203,24 @@ def test_send_digests_command_runs_a_round(smtp, at_six_pm):
 
     assert out.getvalue().strip() == "1 digests sent in 1 batches."
     assert len(smtp.to(me.email)) == 1
+
+
+def test_the_hourly_beat_task_enqueues_batches_that_send_each_digest_once(
+    smtp, at_six_pm, settings
+):
+    # The test settings run tasks eagerly, as a worker would run them, after the call.
+    from apps.digests.tasks import digests_round
+    from project.celery import app
+
+    settings.RIPPLE_DIGEST_BATCH_SIZE = 2
+    users = UserFactory.create_batch(3)
+    for user in users:
+        pending(user)
+
+    assert digests_round() == 2  # batches of at most two users
+    assert digests_round() == 0  # within the hour, everyone has had theirs
+
+    assert [len(smtp.to(user.email)) for user in users] == [1, 1, 1]
+    schedule = app.conf.beat_schedule["digests-round"]
+    assert schedule["task"] == "digests.round"
+    assert str(schedule["schedule"]) == str(crontab(minute=0))
