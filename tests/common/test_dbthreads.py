@@ -2,6 +2,8 @@
 
 import threading
 
+import pytest
+
 from apps.common import dbthreads
 from apps.common.dbthreads import database_reader
 
@@ -24,6 +26,8 @@ async def test_pooled_reads_run_side_by_side(monkeypatch):
     assert all(name.startswith("db-reader") for name in names)
 
 
+# Channels' database thread closes stale connections before each call: database access.
+@pytest.mark.django_db(transaction=True)
 async def test_without_a_pool_reads_share_channels_one_thread(monkeypatch):
     monkeypatch.setattr(dbthreads, "pooled", lambda: False)
     read = database_reader(threading.current_thread)
