@@ -1,43 +1,21 @@
 """Admin for users; the moderation app adds the suspension actions (apps/moderation/admin.py)."""
 
-from typing import Any
-
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import QuerySet
-from django.http import HttpRequest
+
+from apps.common.admin_filters import TimestampSetFilter
 
 from .models import User
 
 
-class SuspendedFilter(admin.SimpleListFilter):
-    title = "suspended"
-    parameter_name = "suspended"
-
-    def lookups(
-        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
-    ) -> list[tuple[str, str]]:
-        return [("yes", "Yes"), ("no", "No")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() in {"yes", "no"}:
-            return queryset.filter(suspended_at__isnull=self.value() == "no")
-        return queryset
+class SuspendedFilter(TimestampSetFilter):
+    title = parameter_name = "suspended"
+    field = "suspended_at"
 
 
-class LimitedFilter(admin.SimpleListFilter):
-    title = "limited"
-    parameter_name = "limited"
-
-    def lookups(
-        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
-    ) -> list[tuple[str, str]]:
-        return [("yes", "Yes"), ("no", "No")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() in {"yes", "no"}:
-            return queryset.filter(limited_at__isnull=self.value() == "no")
-        return queryset
+class LimitedFilter(TimestampSetFilter):
+    title = parameter_name = "limited"
+    field = "limited_at"
 
 
 @admin.register(User)

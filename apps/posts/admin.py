@@ -1,28 +1,16 @@
 """Admin for posts, likes and replies; the moderation app adds the removal action
 (apps/moderation/admin.py)."""
 
-from typing import Any
-
 from django.contrib import admin
-from django.db.models import QuerySet
-from django.http import HttpRequest
+
+from apps.common.admin_filters import TimestampSetFilter
 
 from .models import Like, Post, Reply
 
 
-class RemovedFilter(admin.SimpleListFilter):
-    title = "removed"
-    parameter_name = "removed"
-
-    def lookups(
-        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
-    ) -> list[tuple[str, str]]:
-        return [("yes", "Yes"), ("no", "No")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() in {"yes", "no"}:
-            return queryset.filter(removed_at__isnull=self.value() == "no")
-        return queryset
+class RemovedFilter(TimestampSetFilter):
+    title = parameter_name = "removed"
+    field = "removed_at"
 
 
 @admin.register(Post)

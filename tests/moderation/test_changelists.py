@@ -75,3 +75,28 @@ def test_changelist_query_count_does_not_grow_with_rows(superuser_client, url, p
     many = _queries(superuser_client, url)
 
     assert many == few
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/admin/accounts/user/?suspended={}", "suspended_at"),
+        ("/admin/accounts/user/?limited={}", "limited_at"),
+        ("/admin/posts/post/?removed={}", "removed_at"),
+    ],
+)
+def test_timestamp_filters_list_rows_with_and_without_the_timestamp(superuser_client, url, field):
+    from django.utils import timezone
+
+    factory = PostFactory if "posts" in url else UserFactory
+    marked, plain = factory(**{field: timezone.now()}), factory()
+
+    shown = {
+        answer: {
+            row.pk for row in superuser_client.get(url.format(answer)).context["cl"].result_list
+        }
+        for answer in ("yes", "no")
+    }
+
+    assert marked.pk in shown["yes"] and plain.pk not in shown["yes"]
+    assert plain.pk in shown["no"] and marked.pk not in shown["no"]
