@@ -23,12 +23,12 @@ from apps.posts.models import Post, Reply
 
 from .. import metrics
 from ..models import MutedUser, Notification, NotificationPreference
-from ..realtime.events import Push, notification_created, post_counts
+from ..realtime.events import Push, post_counts
 from ..realtime.push import push_after_commit
 from ..selectors import notification_latest_ids, post_counts_get, post_viewer_ids
-from ..serializers import format_datetime, notification_frame, user_ref
+from ..serializers import user_ref
 from ..webpush.enqueue import webpush_after_commit
-from .delivery import recipients_lock, to_json
+from .delivery import InsertedRow, created_events, recipients_lock, to_json
 from .retraction import _delete_and_announce
 
 NOTIFICATIONS = Notification._meta.db_table
@@ -49,8 +49,6 @@ MAX_MENTIONS = 20
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]*\w)")
 EXCERPT_LENGTH = 140
 
-# One inserted notification: (id, recipient_id, pushed, group_key, group_count).
-InsertedRow = tuple[int, int, bool, str | None, int]
 # SQL selecting candidate recipients as one column named `id`, and its parameters.
 Recipients = tuple[str, list[Any]]
 
@@ -340,7 +338,7 @@ def _store(
     )
     actor_ref = user_ref(actor)
     push_after_commit(
-        lambda: _events(
+        lambda: created_events(
             rows=rows,
             type=type,
             actor=actor_ref,
@@ -424,34 +422,3 @@ def _insert_rows(
         cursor.execute(sql, values)
         inserted: list[InsertedRow] = cursor.fetchall()
         return inserted
-
-
-def _events(
-    *,
-    rows: list[InsertedRow],
-    type: str,
-    actor: dict[str, Any],
-    data: dict[str, Any],
-    created_at: datetime,
-    previous: dict[int, int],
-) -> list[Push]:
-    created_text = format_datetime(created_at)
-    return [
-        (
-            recipient_id,
-            notification_created(
-                frame=notification_frame(
-                    notification_id=notification_id,
-                    type=type,
-                    actor=actor,
-                    created_at=created_text,
-                    data=data,
-                    group_key=group_key,
-                    group_count=group_count,
-                ),
-                prev_id=previous.get(recipient_id) or None,
-            ),
-        )
-        for notification_id, recipient_id, pushed, group_key, group_count in rows
-        if pushed
-    ]

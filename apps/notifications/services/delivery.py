@@ -1,4 +1,5 @@
-"""What every notification writer shares: the per-recipient order lock and the payload JSON.
+"""What every notification writer shares: the per-recipient order lock, the payload JSON and
+the push events of the rows a set-based INSERT returned.
 
 The ordering guarantee: for each recipient, notification ids become visible in id order.
 A client that has everything up to id N asks for "after N" (inbox `?after=`, the socket's
@@ -42,12 +43,18 @@ SQLite allows one writing transaction at a time already, so there nothing is loc
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
 from ..models import Inbox
+from ..realtime.events import Push, notification_created
+from ..serializers import format_datetime, notification_frame
+
+# One row of a writer's INSERT ... RETURNING: (id, recipient_id, pushed, group_key, group_count).
+InsertedRow = tuple[int, int, bool, str | None, int]
 
 INBOXES = Inbox._meta.db_table
 
@@ -107,3 +114,38 @@ def recipient_lock(*, user_id: int) -> None:
 
 def to_json(value: Any) -> str:
     return json.dumps(value, cls=DjangoJSONEncoder)
+
+
+def created_events(
+    *,
+    rows: list[InsertedRow],
+    type: str,
+    actor: dict[str, Any],
+    data: dict[str, Any],
+    created_at: datetime,
+    previous: dict[int, int],
+) -> list[Push]:
+    """The `notification_created` events of the inserted rows their recipients want pushed.
+
+    `previous` maps a recipient to their newest id before these rows (missing or 0: none).
+    """
+    created_text = format_datetime(created_at)  # once, not once per recipient
+    return [
+        (
+            recipient_id,
+            notification_created(
+                frame=notification_frame(
+                    notification_id=notification_id,
+                    type=type,
+                    actor=actor,
+                    created_at=created_text,
+                    data=data,
+                    group_key=group_key,
+                    group_count=group_count,
+                ),
+                prev_id=previous.get(recipient_id) or None,
+            ),
+        )
+        for notification_id, recipient_id, pushed, group_key, group_count in rows
+        if pushed
+    ]

@@ -29,12 +29,17 @@ from apps.posts.serializers import PostSerializer
 
 from .. import metrics
 from ..models import MutedUser, Notification, NotificationPreference, PostFanout
-from ..realtime.events import Push, notification_created
 from ..realtime.push import push_after_commit
 from ..selectors import notification_latest_ids_for_friends_of
-from ..serializers import format_datetime, notification_frame, user_ref
+from ..serializers import user_ref
 from ..webpush.enqueue import webpush_after_commit
-from .delivery import recipients_ensure, recipients_locked_sql, to_json
+from .delivery import (
+    InsertedRow,
+    created_events,
+    recipients_ensure,
+    recipients_locked_sql,
+    to_json,
+)
 from .fanout_chunks import schedule
 
 NOTIFICATIONS = Notification._meta.db_table
@@ -46,9 +51,6 @@ USERS = User._meta.db_table
 DEFAULT_WINDOW = NotificationPreference._meta.get_field("batch_window_seconds").default
 # Past every user id: the upper bound of the last chunk.
 NO_BOUND = 2**63 - 1
-
-# One inserted notification: (id, recipient_id, pushed, group_key, group_count).
-InsertedRow = tuple[int, int, bool, str | None, int]
 
 
 @dataclass(frozen=True)
@@ -178,41 +180,18 @@ def _store_chunk(*, post: Post, chunk: Chunk, created_at: datetime) -> int:
     # everything not needed to write the rows stays out of the transaction.
     actor = user_ref(post.author)
     push_after_commit(
-        lambda: _events(rows=rows, actor=actor, data=data, created_at=created_at, previous=previous)
+        lambda: created_events(
+            rows=rows,
+            type=Notification.Type.NEW_POST,
+            actor=actor,
+            data=data,
+            created_at=created_at,
+            previous=previous,
+        )
     )
     webpush_after_commit(Notification.Type.NEW_POST, post.author_id, post.pk, rows)
     metrics.incr("notifications_stored", len(rows))
     return len(rows)
-
-
-def _events(
-    *,
-    rows: list[InsertedRow],
-    actor: dict[str, Any],
-    data: dict[str, Any],
-    created_at: datetime,
-    previous: dict[int, int],
-) -> list[Push]:
-    created_text = format_datetime(created_at)  # once, not once per recipient
-    return [
-        (
-            recipient_id,
-            notification_created(
-                frame=notification_frame(
-                    notification_id=notification_id,
-                    type=Notification.Type.NEW_POST,
-                    actor=actor,
-                    created_at=created_text,
-                    data=data,
-                    group_key=group_key,
-                    group_count=group_count,
-                ),
-                prev_id=previous.get(recipient_id),
-            ),
-        )
-        for notification_id, recipient_id, pushed, group_key, group_count in rows
-        if pushed
-    ]
 
 
 def _eligible(friend: str, post: Post) -> tuple[str, list[Any]]:
