@@ -102,7 +102,7 @@ class PostReplyListCreateApi(APIView):
         return get_paginated_response(
             pagination_class=self.pagination_class,
             serializer_class=ReplySerializer,
-            queryset=reply_list(post=post),
+            queryset=reply_list(post=post, user=request.user),
             request=request,
             view=self,
         )

@@ -4,7 +4,7 @@ from django.db.models import Q, QuerySet
 
 from apps.accounts.models import User
 from apps.common.exceptions import NotFoundError
-from apps.friends.selectors import friend_ids
+from apps.friends.selectors import block_related_ids, friend_ids
 
 from .models import Post, Reply
 
@@ -28,8 +28,14 @@ def post_get_visible(*, user: User, post_id: int) -> Post:
     return post
 
 
-def reply_list(*, post: Post) -> QuerySet[Reply]:
-    return post.replies.select_related("author").order_by("created_at", "id")
+def reply_list(*, post: Post, user: User) -> QuerySet[Reply]:
+    """The post's replies as `user` sees them: none by someone a block stands between
+    (either way), as the feed shows none of their posts."""
+    return (
+        post.replies.exclude(author_id__in=block_related_ids(user_id=user.pk))
+        .select_related("author")
+        .order_by("created_at", "id")
+    )
 
 
 def reply_get(*, post: Post, reply_id: int) -> Reply:

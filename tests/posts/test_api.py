@@ -8,10 +8,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.accounts.serializers import UNKNOWN_USER
+from apps.friends.services import block_create
 from apps.posts.api import CONTENT_BLANK
 from apps.posts.models import CONTENT_MAX_LENGTH, Post
 from apps.posts.services import NOT_AUTHOR, TARGET_NOT_FRIEND
-from tests.factories import PostFactory, ReplyFactory, UserFactory
+from tests.factories import PostFactory, ReplyFactory, UserFactory, make_friends
 
 pytestmark = pytest.mark.django_db
 
@@ -288,6 +289,29 @@ def test_post_reply_list_returns_replies_oldest_first(client_for, user):
 
     assert response.status_code == 200
     assert [item["id"] for item in response.json()["results"]] == [earlier.id, later.id]
+
+
+@pytest.mark.parametrize("direction", ["viewer_blocked_them", "they_blocked_viewer"])
+def test_post_reply_list_leaves_out_replies_of_someone_a_block_stands_between(
+    client_for, user, direction
+):
+    author, blocked = UserFactory(), UserFactory()
+    make_friends(user, author)
+    make_friends(blocked, author)
+    post = PostFactory(author=author)
+    kept = ReplyFactory(post=post, author=author)
+    ReplyFactory(post=post, author=blocked)
+    if direction == "viewer_blocked_them":
+        block_create(blocker=user, blocked=blocked)
+    else:
+        block_create(blocker=blocked, blocked=user)
+
+    response = client_for(user).get(_detail_url(post, "replies/"))
+
+    assert response.status_code == 200
+    assert [item["id"] for item in response.json()["results"]] == [kept.id]
+    # The author, whom no block concerns, still sees both.
+    assert len(client_for(author).get(_detail_url(post, "replies/")).json()["results"]) == 2
 
 
 def test_post_feed_anonymous_returns_401(api_client):
