@@ -10,8 +10,9 @@ rather than the request's (apps/notifications/webpush/background.py) outside the
 import os
 from typing import Any
 
-from celery import Celery, signals
+from celery import Celery
 from celery.schedules import crontab
+from celery.signals import task_postrun, worker_ready
 
 from project import worker
 
@@ -31,13 +32,13 @@ app.conf.beat_schedule = {
 
 # Health and metrics of the worker (project/worker.py): the counters in every process that
 # runs tasks, the HTTP port in the main process.
-@signals.task_postrun.connect
+@task_postrun.connect
 def _count_task(sender: Any = None, state: str | None = None, **kwargs: Any) -> None:
     if worker.metrics_port() and sender is not None:
         worker.count_task(sender.name, state or "unknown")
 
 
-@signals.worker_ready.connect
+@worker_ready.connect
 def _serve_metrics(**kwargs: Any) -> None:
     worker.serve(_check_broker)
 

@@ -85,8 +85,7 @@ def test_the_worker_serves_its_push_and_task_counters_and_its_broker_health(
     assert metric(after, "ripple_webpush_sent_total") == 1
     assert metric(after, "ripple_webpush_gone_total") == 1
     assert (
-        metric(after, "ripple_worker_tasks_total", task="webpush.send_range", state="success")
-        == 1
+        metric(after, "ripple_worker_tasks_total", task="webpush.send_range", state="success") == 1
     )
     assert [a.name for a in push_service.delivered()] == ["tito"]
 
