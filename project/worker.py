@@ -69,14 +69,16 @@ def prepare_metrics_dir() -> None:
 def count_task(task_name: str, state: str) -> None:
     """One more task of this name ended in this state (SUCCESS, FAILURE, RETRY...)."""
     global _tasks_counter
-    if _tasks_counter is None:
-        from prometheus_client import Counter
+    with _tasks_counter_lock:
+        if _tasks_counter is None:
+            # Imported here, not with the module: see prepare_metrics_dir.
+            from prometheus_client import Counter
 
-        _tasks_counter = Counter(
-            "ripple_worker_tasks",
-            "Celery tasks the worker ran, by task and state.",
-            ["task", "state"],
-        )
+            _tasks_counter = Counter(
+                "ripple_worker_tasks",
+                "Celery tasks the worker ran, by task and state.",
+                ["task", "state"],
+            )
     _tasks_counter.labels(task=task_name, state=state.lower()).inc()
 
 
