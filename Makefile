@@ -54,11 +54,14 @@ serve: install-runtime  ## production ASGI server: WORKERS processes (default: o
 		PROMETHEUS_MULTIPROC_DIR=$${PROMETHEUS_MULTIPROC_DIR:-$(CURDIR)/var/metrics-$(PORT)} \
 		HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) docker/serve.sh
 
-# One process per CPU by default (Celery's prefork pool); each keeps one HTTP session per
-# push service. Without REDIS_URL (or CELERY_BROKER_URL) there is no broker and no need for
-# a worker: `make run` sends pushes in-process after each commit.
+# One process per CPU by default (Celery's prefork pool); each keeps one HTTP session, on
+# its own event loop, with connections to each push service. Without REDIS_URL (or CELERY_BROKER_URL) there is no broker and no need for
+# a worker: `make run` sends pushes in-process after each commit, off the request.
+# WORKER_METRICS_PORT=9100 serves its /healthz and /metrics (project/worker.py), its
+# processes' counters in var/worker-metrics/ (never the web's directory: emptied at start).
 worker: install-runtime  ## background worker (Celery) that sends Web Push and digests; needs REDIS_URL
 	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-project.settings.prod} \
+		PROMETHEUS_MULTIPROC_DIR=$${WORKER_METRICS_PORT:+$(CURDIR)/var/worker-metrics} \
 		$(BIN)/celery -A project worker --loglevel=INFO --concurrency=$(WORKERS)
 
 beat: install-runtime  ## the scheduler that starts an email digest round every hour (one per deployment)

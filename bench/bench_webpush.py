@@ -2,9 +2,9 @@
 
 Throughput: one process sends N pushes (RFC 8291 encryption, VAPID, HTTP) to a local push
 service in another process that answers 201, the way `apps.notifications.webpush.sender`
-does (one kept-alive session, one VAPID token per origin, RIPPLE_WEBPUSH_CONCURRENCY
-requests in flight) against the baseline of a plain `pywebpush.webpush()` call per push
-(a token signed and a connection opened every time).
+does (one event loop, one kept-alive aiohttp session, one VAPID token per origin,
+RIPPLE_WEBPUSH_CONCURRENCY requests in flight) against the baseline of a plain
+`pywebpush.webpush()` call per push (a token signed and a connection opened every time).
 
 Enqueue: what `webpush_after_commit` adds to a 10,000-friend fan-out: one pass over the
 10,000 rows its INSERT ... RETURNING gave, and one publish to the Redis broker after
@@ -137,7 +137,7 @@ def _throughput_table() -> Table:
         "pywebpush.webpush() per push (baseline)", BASELINE_PUSHES * ROUNDS, baseline, "1.00x"
     )
     table.add(
-        f"Ripple sender ({settings.RIPPLE_WEBPUSH_CONCURRENCY} in flight, one connection pool, "
+        f"Ripple sender ({settings.RIPPLE_WEBPUSH_CONCURRENCY} in flight on one event loop, "
         "one token per origin)",
         PUSHES * ROUNDS,
         ripple,

@@ -29,6 +29,9 @@ COUNTERS = {
     "webpush_failed": "Web Pushes refused for good (another 4xx).",
     "webpush_given_up": "Web Pushes still failing after the last attempt.",
     "webpush_enqueue_failed": "Web Push tasks not enqueued: the broker was down (still stored).",
+    "webpush_background_dropped": (
+        "Web Push tasks dropped without a broker: the background queue was full (still stored)."
+    ),
 }
 GAUGES = {
     "websocket_connections": "WebSocket connections open.",

@@ -348,7 +348,7 @@ RIPPLE_VAPID_TOKEN_SECONDS = env_int("RIPPLE_VAPID_TOKEN_SECONDS", 12 * 3600)
 RIPPLE_VAPID_TOKEN_RENEW_SECONDS = env_int("RIPPLE_VAPID_TOKEN_RENEW_SECONDS", 3600)
 # Browsers' endpoints are https; plain http (a local push service) only in development.
 RIPPLE_WEBPUSH_ALLOW_HTTP = env_bool("RIPPLE_WEBPUSH_ALLOW_HTTP", False)
-# Every request to a push service gives up after this long (connect and read each).
+# Every request to a push service gives up after this long (from connect to the answer).
 RIPPLE_WEBPUSH_TIMEOUT_SECONDS = float(env("RIPPLE_WEBPUSH_TIMEOUT_SECONDS", "5"))
 # How long a push service keeps a push for a browser that is offline (the TTL header).
 RIPPLE_WEBPUSH_TTL_SECONDS = env_int("RIPPLE_WEBPUSH_TTL_SECONDS", 24 * 3600)
@@ -359,8 +359,14 @@ RIPPLE_WEBPUSH_BACKOFF_SECONDS = float(env("RIPPLE_WEBPUSH_BACKOFF_SECONDS", "2"
 RIPPLE_WEBPUSH_BACKOFF_MAX_SECONDS = float(env("RIPPLE_WEBPUSH_BACKOFF_MAX_SECONDS", "60"))
 # Notifications one task sends at most: a larger fan-out is split by id range in the worker.
 RIPPLE_WEBPUSH_CHUNK = env_int("RIPPLE_WEBPUSH_CHUNK", 500)
-# Requests one task has in flight at once (threads sharing the worker's HTTP session).
+# Requests one task has in flight at once (on the worker process's event loop).
 RIPPLE_WEBPUSH_CONCURRENCY = env_int("RIPPLE_WEBPUSH_CONCURRENCY", 16)
+# Without a broker (CELERY_TASK_ALWAYS_EAGER), run the tasks on a thread of the process, at
+# most this many waiting, so that a response never waits for a push service; off, the
+# committing caller runs them itself (the test suite does, to see them inside its
+# transaction).
+RIPPLE_WEBPUSH_BACKGROUND = env_bool("RIPPLE_WEBPUSH_BACKGROUND", True)
+RIPPLE_WEBPUSH_BACKGROUND_QUEUE = env_int("RIPPLE_WEBPUSH_BACKGROUND_QUEUE", 100)
 # Browsers one user may subscribe; the oldest subscription goes when one more arrives.
 RIPPLE_WEBPUSH_MAX_SUBSCRIPTIONS = env_int("RIPPLE_WEBPUSH_MAX_SUBSCRIPTIONS", 20)
 

@@ -36,3 +36,6 @@ WHITENOISE_AUTOREFRESH = True
 # Web Push: a VAPID key generated once and kept in var/; the tests' push service is http.
 RIPPLE_VAPID_GENERATE = True
 RIPPLE_WEBPUSH_ALLOW_HTTP = True
+# Eager Web Push tasks run inside the commit that enqueued them, where the test sees them
+# (a thread of their own could not read a test's uncommitted rows).
+RIPPLE_WEBPUSH_BACKGROUND = False

@@ -6,14 +6,11 @@ has no open connection anywhere (realtime.presence, shared by every worker in Re
 expiry). Selection is two queries and one presence lookup whatever the number of rows.
 """
 
-import asyncio
 import logging
-import os
-import threading
 from collections import defaultdict
-from collections.abc import Coroutine, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -25,6 +22,7 @@ from .. import metrics
 from ..models import Notification, NotificationPreference, PushSubscription
 from ..realtime.presence import PresenceUnavailable, online_users
 from ..serializers import notification_frame, user_ref
+from . import eventloop
 from .keys import VapidKeys
 from .payload import notification_payload, removal_payloads, topic_for
 from .quiet import quiet_until
@@ -251,32 +249,8 @@ def _offline(user_ids: set[int]) -> set[int]:
     """Those of these users with no open connection. If presence cannot be told (Redis
     down), everyone: the service worker still shows nothing while a tab is focused."""
     try:
-        online = _run(online_users(user_ids), PRESENCE_TIMEOUT_SECONDS)
+        online = eventloop.run(online_users(user_ids), PRESENCE_TIMEOUT_SECONDS)
     except (PresenceUnavailable, TimeoutError) as error:
         logger.warning("presence unknown (%s): pushing to all %d", error, len(user_ids))
         return user_ids
     return user_ids - online
-
-
-_T = TypeVar("_T")
-_loop: tuple[int, asyncio.AbstractEventLoop] | None = None
-_loop_lock = threading.Lock()
-
-
-def _run(coroutine: Coroutine[Any, Any, _T], timeout: float) -> _T:
-    """Run on this process's own event loop thread, which keeps the channel layer's Redis
-    connections between tasks (a new loop per call would open new ones each time)."""
-    global _loop
-    with _loop_lock:
-        # A forked worker process does not inherit the thread: it starts its own.
-        if _loop is None or _loop[0] != os.getpid():
-            new_loop = asyncio.new_event_loop()
-            threading.Thread(target=new_loop.run_forever, name="webpush-loop", daemon=True).start()
-            _loop = (os.getpid(), new_loop)
-        loop = _loop[1]
-    future = asyncio.run_coroutine_threadsafe(coroutine, loop)
-    try:
-        return future.result(timeout)
-    except TimeoutError:
-        future.cancel()
-        raise

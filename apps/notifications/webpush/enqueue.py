@@ -4,7 +4,8 @@ Cheap on the request path whatever the number of rows: one pass over the new ids
 their range, then, after commit, one message to the broker, bounded by the broker
 timeouts (project/settings/base.py, "Background worker"). A broker that is down costs
 the pushes, logged and counted, never the request: the rows are stored and the inbox has
-them.
+them. Without a broker the task runs on a thread of this process (background.py), never
+on the request's.
 """
 
 import logging
@@ -12,9 +13,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from .. import metrics
+from . import background
 from .keys import vapid_keys
 
 logger = logging.getLogger(__name__)
@@ -56,6 +59,10 @@ def webpush_retract_after_commit(removed: Mapping[int, Iterable[int]]) -> None:
 
 def _enqueue(task: Any, args: tuple[Any, ...]) -> None:
     if vapid_keys() is None:
+        return
+    if task.app.conf.task_always_eager and settings.RIPPLE_WEBPUSH_BACKGROUND:
+        # No broker: the pushes still never hold the response (background.py).
+        background.run_later(task, args)
         return
     try:
         task.apply_async(args)

@@ -114,8 +114,8 @@ def _generated_key(path: Path) -> ec.EllipticCurvePrivateKey:
 
 class TokenCache:
     """`Authorization: vapid t=…, k=…` per push-service origin, signed once and reused until
-    RIPPLE_VAPID_TOKEN_RENEW_SECONDS before it expires. Thread-safe (a task's sender threads
-    share it); one per worker process."""
+    RIPPLE_VAPID_TOKEN_RENEW_SECONDS before it expires. Thread-safe (the sender's event
+    loop and any thread may ask); one per worker process."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

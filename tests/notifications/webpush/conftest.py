@@ -37,7 +37,7 @@ def celery_worker(tmp_path):
     root = Path(__file__).resolve().parents[3]
 
     @contextmanager
-    def start(**extra: str):
+    def start(pool: str = "solo", **extra: str):
         database = dict(connection.settings_dict)
         url = (
             f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
@@ -54,7 +54,9 @@ def celery_worker(tmp_path):
             **extra,
         }
         log_path = tmp_path / "celery.log"
-        command = [sys.executable, "-m", "celery", "-A", "project", "worker", "--pool=solo"]
+        command = [sys.executable, "-m", "celery", "-A", "project", "worker", f"--pool={pool}"]
+        if pool == "prefork":
+            command.append("--concurrency=1")
         command += ["--without-gossip", "--without-mingle", "--loglevel=INFO", "-Q", queue]
         with log_path.open("wb") as log:
             process = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=log)

@@ -124,6 +124,8 @@ class PushService:
     arrivals: list[Arrival] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Seconds every answer waits after the push is recorded: a slow push service.
+    delay_seconds: float = 0.0
 
     @property
     def origin(self) -> str:
@@ -174,6 +176,8 @@ def start_push_service() -> PushService:
             name = self.path.rsplit("/", 1)[-1]
             headers = {key.lower(): value for key, value in self.headers.items()}
             status = service.handle(name, headers, body)
+            if service.delay_seconds:
+                time.sleep(service.delay_seconds)
             self.send_response(status)
             if status == 429:
                 self.send_header("Retry-After", "0")

@@ -1,6 +1,7 @@
 """VAPID keys and tokens, backoff, payload size: the parts on their own."""
 
 import json
+import threading
 import time
 
 import pytest
@@ -8,6 +9,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.core.exceptions import ImproperlyConfigured
 
+from apps.notifications import metrics
+from apps.notifications.webpush import background
 from apps.notifications.webpush.delivery import backoff_seconds
 from apps.notifications.webpush.keys import TokenCache, b64url, vapid_keys
 from apps.notifications.webpush.payload import (
@@ -135,3 +138,43 @@ def test_topic_is_at_most_32_url_safe_characters():
 
     assert len(topic) <= 32
     assert set(topic) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+class BlockingTask:
+    """Stands in for a Celery task that holds the background thread until released."""
+
+    name = "test.blocking"
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.release = threading.Event()
+        self.runs = 0
+
+    def apply(self, args: tuple) -> "BlockingTask":
+        self.runs += 1
+        self.started.set()
+        self.release.wait(30)
+        return self
+
+    def failed(self) -> bool:
+        return False
+
+
+def test_a_full_background_queue_drops_the_new_task_and_counts_it(settings, monkeypatch, caplog):
+    settings.RIPPLE_WEBPUSH_BACKGROUND_QUEUE = 1
+    monkeypatch.setattr(background, "_jobs", None)  # a thread and queue of this test's own
+    task = BlockingTask()
+    dropped_before = metrics.counters()["webpush_background_dropped"]
+
+    background.run_later(task, ())  # taken by the thread, which then blocks
+    assert task.started.wait(10)
+    background.run_later(task, ())  # waits in the queue
+    background.run_later(task, ())  # one too many
+    task.release.set()
+
+    assert metrics.counters()["webpush_background_dropped"] == dropped_before + 1
+    assert "test.blocking dropped" in caplog.text
+    queue = background._jobs[1] if background._jobs else None
+    assert queue is not None
+    queue.join()
+    assert task.runs == 2
