@@ -26,6 +26,7 @@ from django.conf import settings
 from pywebpush import WebPusher
 
 from . import eventloop
+from .addresses import NotPublic, PublicResolver
 from .keys import VapidKeys, tokens
 
 
@@ -62,21 +63,29 @@ class Result:
     retry_after: float | None = None
 
 
-_session: tuple[int, aiohttp.ClientSession] | None = None
+_session: tuple[tuple[int, bool], aiohttp.ClientSession] | None = None
 
 
 def _http_session() -> aiohttp.ClientSession:
     """This process's session; called on the event loop only, so it needs no lock. A forked
-    child makes its own (sockets don't fork)."""
+    child makes its own (sockets don't fork), and so does a change of address policy."""
     global _session
-    if _session is None or _session[0] != os.getpid() or _session[1].closed:
+    key = (os.getpid(), settings.RIPPLE_WEBPUSH_ALLOW_HTTP)
+    if _session is None or _session[0] != key or _session[1].closed:
+        if _session is not None and _session[0][0] == key[0]:
+            # The policy changed (tests): close the old connections on this loop.
+            asyncio.ensure_future(_session[1].close())
         concurrency = max(1, settings.RIPPLE_WEBPUSH_CONCURRENCY)
         connector = aiohttp.TCPConnector(
-            limit=max(100, concurrency), limit_per_host=concurrency, ttl_dns_cache=300
+            limit=max(100, concurrency),
+            limit_per_host=concurrency,
+            ttl_dns_cache=300,
+            # Development and tests push to a service on loopback.
+            resolver=None if settings.RIPPLE_WEBPUSH_ALLOW_HTTP else PublicResolver(),
         )
         # Push services answer with an empty or tiny body: nothing to decompress.
         session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
-        _session = (os.getpid(), session)
+        _session = (key, session)
         atexit.register(_close, session)
     return _session[1]
 
@@ -156,6 +165,11 @@ async def _send_one(
             await response.read()
             status = response.status
             retry_after = response.headers.get("Retry-After", "")
+    except aiohttp.ClientConnectorError as error:
+        if isinstance(error.os_error, NotPublic):
+            # Not a push service: retrying would knock on the same private door.
+            return Result(message, Outcome.GONE)
+        return Result(message, Outcome.RETRY)
     except (aiohttp.ClientError, TimeoutError, OSError):
         return Result(message, Outcome.RETRY)
     if 200 <= status < 300:
