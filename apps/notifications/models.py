@@ -131,15 +131,18 @@ class Inbox(models.Model):
 
 
 class PostFanout(models.Model):
-    """A post's fan-out still in progress: its friends past `after_friend_id` have no
-    notification yet. Each chunk advances the cursor in the transaction that stores the
-    chunk's rows, so a chunk run twice (a retried task) stores nothing twice.
+    """A post's fan-out still in progress: its friends past `after_friend_id` and not in
+    `first_ids` have no notification yet. Each chunk advances the cursor in the transaction
+    that stores the chunk's rows, so a chunk run twice (a retried task) stores nothing twice.
     """
 
     post = models.OneToOneField(
         "posts.Post", on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
     after_friend_id = models.BigIntegerField()
+    # The friends stored first, out of id order, in the post's own transaction (those who
+    # were online): the id-ordered chunks skip them.
+    first_ids = models.JSONField(default=list, blank=True)
     # When the post was written: the batching windows and `created_at` of every chunk's
     # rows use this instant, as if the fan-out had run in one piece.
     created_at = models.DateTimeField()
