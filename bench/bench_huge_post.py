@@ -1,4 +1,4 @@
-"""A post to 100,000 friends over HTTP: when the POST returns, when the online friends' frames arrive.
+"""A post to 100,000 friends over HTTP: the POST's latency, the online friends' last frame.
 
 Two pairs of uvicorn workers (production settings) share PostgreSQL and Redis, each pair
 with a channel layer of its own. The author has 100,000 friends; 1,000 of them, every
@@ -157,7 +157,7 @@ def run() -> list[Table]:
                 _http(workers[0], "GET", "/api/posts/", author[1])  # warm-up
                 count, _ = _connect(pipes, workers, connected)
                 assert count == len(connected), count
-            for name, workers in pairs.items():
+            for workers in pairs.values():
                 _one_post(_Case("warm-up"), workers[0], pipes, author, len(connected))
             for _ in range(ROUNDS):
                 for name, workers in pairs.items():

@@ -259,3 +259,18 @@ def test_a_resumed_fan_out_with_online_friends_first_stores_nothing_twice(
 
     assert more is False
     assert _rows_per_recipient(post) == {friend.id: 1 for friend in friends}
+
+
+def test_a_large_chunk_builds_frames_for_its_online_recipients_only(
+    settings, monkeypatch, pushes, online, django_capture_on_commit_callbacks
+):
+    settings.RIPPLE_FANOUT_CHUNK_SIZE = 10
+    monkeypatch.setattr("apps.notifications.services.fanout.PUSH_PRESENCE_FIRST", 3)
+    author, friends = _author_with_friends(5)
+    online(friends[0], friends[3])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post = post_create(author=author, content="to a few online", type="thoughts")
+
+    assert _rows_per_recipient(post) == {friend.id: 1 for friend in friends}
+    assert sorted(user_id for user_id, _ in pushes) == sorted([friends[0].id, friends[3].id])
