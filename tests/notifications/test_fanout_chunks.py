@@ -32,6 +32,7 @@ def online():
     """Give users an open connection in the realtime presence (the in-memory layer's groups
     here); closed again after the test."""
     layer = get_channel_layer()
+    assert layer is not None
     marked: list[tuple[str, str]] = []
 
     def connect(*users) -> None:

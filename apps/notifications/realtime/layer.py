@@ -352,8 +352,12 @@ class RippleRedisChannelLayer(RedisChannelLayer):
         async with asyncio.timeout(self.command_timeout):
             for index in range(self.ring_size):
                 # One past the limit tells "too many" without reading them all.
-                names = await self.connection(index).zrangebyscore(
-                    self._presence_key(), oldest, "+inf", start=0, num=limit + 1 - len(found)
+                # channels-redis connections do not decode: member names are bytes.
+                names = cast(
+                    list[bytes],
+                    await self.connection(index).zrangebyscore(
+                        self._presence_key(), oldest, "+inf", start=0, num=limit + 1 - len(found)
+                    ),
                 )
                 found.update(name.decode() for name in names)
                 if len(found) > limit:
