@@ -14,7 +14,7 @@ over HTTP to the first worker of each pair in turn:
   POST stores every row before it answers.
 
 For each post: the POST's latency, the time from the request until the last connected
-friend's frame, whether every connected friend got exactly one frame, and (online first)
+friend's frame, whether every socket got exactly one frame, and (online first)
 the time until every chunk was stored. Rounds alternate between the two, after one
 warm-up post on each pair; medians. The posts' rows stay until the end, so each post after
 the first batches against the previous one's 100,000 rows, as an author's next post does.
