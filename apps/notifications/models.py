@@ -81,8 +81,14 @@ class Notification(models.Model):
                 condition=Q(read_at__isnull=True, done_at__isnull=True),
                 include=["group_key"],
             ),
-            # Retracting a post's notifications, and the cascade when a post is deleted.
-            models.Index(fields=["post"], name="notif_post", condition=Q(post__isnull=False)),
+            # Retracting a post's notifications, and the cascade when a post is deleted; with
+            # the recipient, the fan-out's batching join finds a friend's row of the
+            # author's previous post in one probe, not by reading that friend's inbox.
+            models.Index(
+                fields=["post", "recipient"],
+                name="notif_post_recipient",
+                condition=Q(post__isnull=False),
+            ),
             # The grouped inbox: "is there a newer row in this group" (a group's newest row
             # is its entry) and a page's group members, without reading the whole inbox.
             models.Index(

@@ -33,8 +33,9 @@ offline gets their frame when their chunk commits.
 
 Batching needs no state of its own: a friend's current group with the author is the group
 of the notification that friend got for the author's previous post. Joining that one
-post's rows (the `notif_post` index) replaces an UPDATE of a batching row per friend on
-every post, which cost more than the rest of the fan-out but the INSERT.
+post's rows (the `notif_post_recipient` index: one probe per friend, whatever the size of
+their inbox) replaces an UPDATE of a batching row per friend on every post, which cost
+more than the rest of the fan-out but the INSERT.
 """
 
 from dataclasses import dataclass
