@@ -81,8 +81,14 @@ class Notification(models.Model):
                 condition=Q(read_at__isnull=True, done_at__isnull=True),
                 include=["group_key"],
             ),
-            # Retracting a post's notifications, and the cascade when a post is deleted.
-            models.Index(fields=["post"], name="notif_post", condition=Q(post__isnull=False)),
+            # Retracting a post's notifications, and the cascade when a post is deleted; with
+            # the recipient, the fan-out's batching join finds a friend's row of the
+            # author's previous post in one probe, not by reading that friend's inbox.
+            models.Index(
+                fields=["post", "recipient"],
+                name="notif_post_recipient",
+                condition=Q(post__isnull=False),
+            ),
             # The grouped inbox: "is there a newer row in this group" (a group's newest row
             # is its entry) and a page's group members, without reading the whole inbox.
             models.Index(
@@ -131,15 +137,18 @@ class Inbox(models.Model):
 
 
 class PostFanout(models.Model):
-    """A post's fan-out still in progress: its friends past `after_friend_id` have no
-    notification yet. Each chunk advances the cursor in the transaction that stores the
-    chunk's rows, so a chunk run twice (a retried task) stores nothing twice.
+    """A post's fan-out still in progress: its friends past `after_friend_id` and not in
+    `first_ids` have no notification yet. Each chunk advances the cursor in the transaction
+    that stores the chunk's rows, so a chunk run twice (a retried task) stores nothing twice.
     """
 
     post = models.OneToOneField(
         "posts.Post", on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
     after_friend_id = models.BigIntegerField()
+    # The friends stored first, out of id order, in the post's own transaction (those who
+    # were online): the id-ordered chunks skip them.
+    first_ids = models.JSONField(default=list, blank=True)
     # When the post was written: the batching windows and `created_at` of every chunk's
     # rows use this instant, as if the fan-out had run in one piece.
     created_at = models.DateTimeField()

@@ -32,8 +32,11 @@ def notification_latest_id(*, user_id: int) -> int:
     return latest or 0
 
 
-def notification_latest_ids(*, user_ids: Iterable[int]) -> dict[int, int]:
-    """Each user's newest notification id (users with none omitted), in one statement.
+def notification_latest_ids(
+    *, user_ids: Iterable[int], below_id: int = 2**63 - 1
+) -> dict[int, int]:
+    """Each user's newest notification id below `below_id` (users with none omitted), in
+    one statement.
 
     An index probe per user rather than a GROUP BY, which would read every row of each.
     """
@@ -45,10 +48,10 @@ def notification_latest_ids(*, user_ids: Iterable[int]) -> dict[int, int]:
     sql = (
         f"WITH users(id) AS (VALUES {values}) "
         f"SELECT users.id, (SELECT n.id FROM {table} n WHERE n.recipient_id = users.id "
-        f"ORDER BY n.id DESC LIMIT 1) FROM users"
+        f"AND n.id < %s ORDER BY n.id DESC LIMIT 1) FROM users"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, user_ids)
+        cursor.execute(sql, [*user_ids, below_id])
         return {user_id: latest for user_id, latest in cursor.fetchall() if latest}
 
 

@@ -292,6 +292,9 @@ RIPPLE_FANOUT_CHUNK_SIZE = env_int("RIPPLE_FANOUT_CHUNK_SIZE", 5000)
 # Run those later chunks on a thread of the worker process (the POST returns after the
 # first); off, the request runs them itself after its commit (the test suite does).
 RIPPLE_FANOUT_BACKGROUND = env_bool("RIPPLE_FANOUT_BACKGROUND", True)
+# The first chunk of a large fan-out is the friends online now: read from every online
+# user while at most this many are online site-wide, else by checking each friend.
+RIPPLE_FANOUT_ONLINE_LIST_MAX = env_int("RIPPLE_FANOUT_ONLINE_LIST_MAX", 20000)
 # /readyz gives each dependency (database, channel layer) this long to answer.
 RIPPLE_READY_TIMEOUT_SECONDS = float(env("RIPPLE_READY_TIMEOUT_SECONDS", "2"))
 # `manage.py prune_notifications` deletes read notifications older than the first and

@@ -144,6 +144,8 @@ class RealtimeLayer(Protocol):
 
     async def occupied_groups(self, groups: Iterable[str]) -> set[str]: ...
 
+    async def occupied_groups_all(self, *, limit: int) -> set[str] | None: ...
+
     async def touch_groups(self, groups: Iterable[str]) -> None: ...
 
 
@@ -177,6 +179,10 @@ class RippleInMemoryChannelLayer(InMemoryChannelLayer):
 
     async def occupied_groups(self, groups: Iterable[str]) -> set[str]:
         return {group for group in groups if self.groups.get(group)}
+
+    async def occupied_groups_all(self, *, limit: int) -> set[str] | None:
+        occupied = {group for group, members in self.groups.items() if members}
+        return occupied if len(occupied) <= limit else None
 
     async def touch_groups(self, groups: Iterable[str]) -> None:
         return
@@ -336,6 +342,27 @@ class RippleRedisChannelLayer(RedisChannelLayer):
         bounded by `command_timeout`."""
         async with asyncio.timeout(self.command_timeout):
             return set(await self._occupied_members(list(dict.fromkeys(groups)), members=False))
+
+    async def occupied_groups_all(self, *, limit: int) -> set[str] | None:
+        """Every group some worker holds a member of, or None when there are more than
+        `limit` (then ask about the groups of interest with `occupied_groups`); one command
+        per shard, bounded by `command_timeout`."""
+        oldest = time.time() - self.presence_expiry
+        found: set[str] = set()
+        async with asyncio.timeout(self.command_timeout):
+            for index in range(self.ring_size):
+                # One past the limit tells "too many" without reading them all.
+                # channels-redis connections do not decode: member names are bytes.
+                names = cast(
+                    list[bytes],
+                    await self.connection(index).zrangebyscore(
+                        self._presence_key(), oldest, "+inf", start=0, num=limit + 1 - len(found)
+                    ),
+                )
+                found.update(name.decode() for name in names)
+                if len(found) > limit:
+                    return None
+        return found
 
     async def _occupied_members(self, groups: list[str], *, members: bool) -> dict[str, list[str]]:
         """The occupied groups among `groups`, with their live members if `members`.

@@ -44,6 +44,22 @@ async def online_users(user_ids: Iterable[int]) -> set[int]:
     return {groups[group] for group in occupied}
 
 
+async def online_users_all(*, limit: int) -> set[int] | None:
+    """Every user with an open connection somewhere, or None when more than `limit` are
+    (then ask about the users of interest with `online_users`). One Redis command per
+    shard, bounded by the layer's command timeout. Raises PresenceUnavailable if it cannot
+    tell."""
+    layer = cast(RealtimeLayer, get_channel_layer())
+    try:
+        occupied = await layer.occupied_groups_all(limit=limit)
+    except Exception as error:
+        raise PresenceUnavailable(type(error).__name__) from error
+    if occupied is None:
+        return None
+    prefix = user_group(0)[:-1]
+    return {int(group[len(prefix) :]) for group in occupied if group.startswith(prefix)}
+
+
 async def is_online(user_id: int) -> bool:
     """Whether the user has an open connection on some worker (see `online_users`)."""
     return user_id in await online_users([user_id])

@@ -105,21 +105,46 @@ _held: contextvars.ContextVar[list[Pushes] | None] = contextvars.ContextVar(
 )
 
 
+# Other work the request leaves for after its response (`after_this_response`).
+_later: contextvars.ContextVar[list[Callable[[], object]] | None] = contextvars.ContextVar(
+    "ripple_after_response", default=None
+)
+
+
 @asynccontextmanager
 async def after_response() -> AsyncIterator[None]:
     """Hold the pushes made inside until the block ends (project.asgi wraps each HTTP
     request in it): building and sending them then never delays the response on the loop
-    they share, nor competes with it for the CPU."""
+    they share, nor competes with it for the CPU. Then start what the request left for
+    later (`after_this_response`)."""
     held: list[Pushes] = []
-    token = _held.set(held)
+    later: list[Callable[[], object]] = []
+    token, later_token = _held.set(held), _later.set(later)
     try:
         yield
     finally:
         _held.reset(token)
+        _later.reset(later_token)
         sender = _sender
         for pushes in held:
             if sender is not None:
                 sender.submit(pushes)
+        for callback in later:
+            try:
+                callback()
+            except Exception:
+                logger.exception("work left for after the response failed to start")
+
+
+def after_this_response(callback: Callable[[], object]) -> None:
+    """Call `callback` once the current HTTP response has gone out, after its pushes were
+    handed to the sender; at once outside a request. It runs on the event loop, so it must
+    only hand work on (to a thread), never do it."""
+    later = _later.get()
+    if later is None:
+        callback()
+    else:
+        later.append(callback)
 
 
 def serve_from_loop(loop: asyncio.AbstractEventLoop) -> None:

@@ -15,8 +15,8 @@ other.
 The steps, in this order, for a set of recipients:
 
 1. Create the missing inbox rows: `INSERT ... SELECT ... ORDER BY user_id ON CONFLICT DO
-   NOTHING`. A concurrent writer inserting the same new row waits for ours to commit, so
-   the inserts are ordered too.
+   NOTHING`, the existing ones skipped by an index probe first. A concurrent writer
+   inserting the same new row waits for ours to commit, so the inserts are ordered too.
 2. Lock them, `FOR NO KEY UPDATE`, one primary-key probe after another in ascending user
    id, in a later statement than step 1 (under READ COMMITTED it then sees every row
    step 1 made or waited for).
@@ -66,8 +66,15 @@ def recipients_ensure(*, select_sql: str, params: Sequence[Any]) -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
+        # The probe skips the rows that exist (nearly all, after a user's first
+        # notification) more cheaply than ON CONFLICT's check of each; a row another writer
+        # has inserted but not committed is invisible to it, and ON CONFLICT then waits for
+        # that writer as before. A scalar subquery, not NOT EXISTS: the planner turns the
+        # latter into a hash anti-join that reads the whole inbox table (73 ms for a
+        # 1,000-recipient chunk beside 100,000 inbox rows), and keeps this one a probe.
         cursor.execute(
             f"INSERT INTO {INBOXES} (user_id) SELECT r.user_id FROM ({select_sql}) r "
+            f"WHERE (SELECT 1 FROM {INBOXES} e WHERE e.user_id = r.user_id) IS NULL "
             f"ORDER BY r.user_id ON CONFLICT (user_id) DO NOTHING",
             params,
         )

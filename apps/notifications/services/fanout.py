@@ -3,15 +3,39 @@
 Preferences, mutes, muted post types and batching are all applied inside the SQL, so the
 statement count depends neither on the number of friends nor on their settings.
 
-A post to more friends than RIPPLE_FANOUT_CHUNK_SIZE is stored in chunks of friends, in
-ascending friend id: the first in the caller's transaction, the others after it commits,
-each in a short transaction of its own (`post_fanout_continue`), so no transaction holds
-thousands of recipients' locks (services/delivery.py) for long.
+A post to more friends than RIPPLE_FANOUT_CHUNK_SIZE is stored in chunks, so no
+transaction holds thousands of recipients' locks (services/delivery.py) for long:
+
+1. Online friends first. In the caller's transaction (the POST's), the friends who have an
+   open connection now (the presence index, realtime/presence.py), at most a chunk of
+   them, lowest ids first: their rows commit with the post and are pushed right after it,
+   so the friends who can see a frame get it within one short transaction, whatever the
+   number of friends. The ids are kept in `PostFanout.first_ids`, in the same transaction.
+   When presence cannot be told (Redis down) or nobody is online, the first chunk is the
+   first RIPPLE_FANOUT_CHUNK_SIZE friends in id order instead.
+2. Then everyone else, in chunks of friends in ascending friend id, each in a short
+   transaction of its own after the first commits (`post_fanout_continue`), skipping the
+   friends in `first_ids`. A friend who comes online meanwhile is pushed their row when
+   their chunk commits, or reads it on connecting.
+
+Per-recipient order holds across chunks: every chunk, the first included, is one
+transaction that locks its recipients' inbox rows in ascending user id before it allocates
+ids, and each friend is in exactly one chunk. Each chunk advances the cursor
+(`PostFanout.after_friend_id`) in the transaction that stores its rows, so a chunk run
+again after a crash stores nothing twice.
+
+Finding the online friends costs one Redis command per shard (every occupied user group,
+when at most RIPPLE_FANOUT_ONLINE_LIST_MAX users are online site-wide; past that, the
+friends' ids are read and checked, one script call per shard) and one index probe per
+online user into the author's friendships. Presence can err for a while (realtime/
+presence.py): a friend wrongly thought online is merely stored early, one wrongly thought
+offline gets their frame when their chunk commits.
 
 Batching needs no state of its own: a friend's current group with the author is the group
 of the notification that friend got for the author's previous post. Joining that one
-post's rows (the `notif_post` index) replaces an UPDATE of a batching row per friend on
-every post, which cost more than the rest of the fan-out but the INSERT.
+post's rows (the `notif_post_recipient` index: one probe per friend, whatever the size of
+their inbox) replaces an UPDATE of a batching row per friend on every post, which cost
+more than the rest of the fan-out but the INSERT.
 """
 
 from dataclasses import dataclass
@@ -29,8 +53,9 @@ from apps.posts.serializers import PostSerializer
 
 from .. import metrics
 from ..models import MutedUser, Notification, NotificationPreference, PostFanout
+from ..realtime.presence import PresenceUnavailable
 from ..realtime.push import push_after_commit
-from ..selectors import notification_latest_ids_for_friends_of
+from ..selectors import notification_latest_ids, notification_latest_ids_for_friends_of
 from ..serializers import user_ref
 from ..webpush.enqueue import webpush_after_commit
 from .delivery import (
@@ -41,6 +66,7 @@ from .delivery import (
     to_json,
 )
 from .fanout_chunks import schedule
+from .presence import users_online, users_online_all
 
 NOTIFICATIONS = Notification._meta.db_table
 FRIENDSHIPS = Friendship._meta.db_table
@@ -49,28 +75,49 @@ MUTES = MutedUser._meta.db_table
 POSTS = Post._meta.db_table
 USERS = User._meta.db_table
 DEFAULT_WINDOW = NotificationPreference._meta.get_field("batch_window_seconds").default
+# From this many rows on, a chunk's frames are built for its online recipients only.
+PUSH_PRESENCE_FIRST = 500
 # Past every user id: the upper bound of the last chunk.
 NO_BOUND = 2**63 - 1
 
 
 @dataclass(frozen=True)
 class Chunk:
-    """Friends with `after < friend_id < before`, in ascending id."""
+    """Friends with `after < friend_id < before`, in ascending id; of those, only the ones
+    in `only` when it is given, and never the ones in `skip`."""
 
     author_id: int
     after: int
     before: int
+    only: tuple[int, ...] | None = None
+    skip: tuple[int, ...] = ()
 
     @property
     def last(self) -> bool:
         return self.before == NO_BOUND
 
-    def friends_sql(self) -> tuple[str, list[int]]:
-        return (
+    def friends_sql(self) -> tuple[str, list[Any]]:
+        sql = (
             f"SELECT f.friend_id AS user_id FROM {FRIENDSHIPS} f "
-            f"WHERE f.user_id = %s AND f.friend_id > %s AND f.friend_id < %s",
-            [self.author_id, self.after, self.before],
+            f"WHERE f.user_id = %s AND f.friend_id > %s AND f.friend_id < %s"
         )
+        params: list[Any] = [self.author_id, self.after, self.before]
+        if self.only is not None:
+            among, among_params = _among("f.friend_id", self.only)
+            sql += f" AND {among}"
+            params += among_params
+        if self.skip:
+            among, among_params = _among("f.friend_id", self.skip)
+            sql += f" AND NOT {among}"
+            params += among_params
+        return sql, params
+
+
+def _among(column: str, ids: tuple[int, ...]) -> tuple[str, list[Any]]:
+    """SQL true when `column` is one of `ids`, with one parameter whatever their number."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(CAST(%s AS bigint[]))", [list(ids)]
+    return f"{column} IN (SELECT value FROM json_each(%s))", [to_json(list(ids))]
 
 
 @transaction.atomic
@@ -79,17 +126,28 @@ def notifications_create_for_post(*, post: Post) -> int:
 
     Eligible: the friend has not muted the author or the post's type and keeps new posts in
     the inbox. Friends with realtime off get the row but no push. Returns the rows stored
-    in this transaction: past RIPPLE_FANOUT_CHUNK_SIZE friends, the first chunk's; the
-    other chunks are stored after commit (`fanout_chunks.schedule`).
+    in this transaction: past RIPPLE_FANOUT_CHUNK_SIZE friends, those of the friends online
+    now (or of the first chunk in id order); the others are stored after commit
+    (`fanout_chunks.schedule`).
     """
     created_at = timezone.now()
     chunk = _next_chunk(author_id=post.author_id, after=0)
-    stored = _store_chunk(post=post, chunk=chunk, created_at=created_at)
-    if not chunk.last:
-        PostFanout.objects.create(
-            post=post, after_friend_id=chunk.before - 1, created_at=created_at
-        )
-        transaction.on_commit(lambda: schedule(post_id=post.pk, step=post_fanout_continue))
+    if chunk.last:
+        return _store_chunk(post=post, chunk=chunk, created_at=created_at)
+    online = _online_friends(author_id=post.author_id)
+    if online:
+        first = Chunk(author_id=post.author_id, after=0, before=NO_BOUND, only=online)
+        after_friend_id = 0
+    else:
+        first, after_friend_id = chunk, chunk.before - 1
+    stored = _store_chunk(post=post, chunk=first, created_at=created_at)
+    PostFanout.objects.create(
+        post=post,
+        after_friend_id=after_friend_id,
+        first_ids=list(online),
+        created_at=created_at,
+    )
+    transaction.on_commit(lambda: schedule(post_id=post.pk, step=post_fanout_continue))
     return stored
 
 
@@ -109,7 +167,9 @@ def post_fanout_continue(*, post_id: int) -> bool:
     if post is None:
         progress.delete()
         return False
-    chunk = _next_chunk(author_id=post.author_id, after=progress.after_friend_id)
+    chunk = _next_chunk(
+        author_id=post.author_id, after=progress.after_friend_id, skip=progress.first_ids
+    )
     _store_chunk(post=post, chunk=chunk, created_at=progress.created_at)
     if chunk.last:
         progress.delete()
@@ -135,8 +195,9 @@ def _post_for_chunk(post_id: int) -> Post | None:
     return Post.objects.select_related("author", "target_profile").get(pk=post_id)
 
 
-def _next_chunk(*, author_id: int, after: int) -> Chunk:
-    """The next RIPPLE_FANOUT_CHUNK_SIZE friends after `after`, read in one index range.
+def _next_chunk(*, author_id: int, after: int, skip: list[int] | None = None) -> Chunk:
+    """The next RIPPLE_FANOUT_CHUNK_SIZE friends after `after`, read in one index range;
+    those in `skip` (stored already) count towards the size but are left out.
 
     Their friendship rows are share-locked (KEY SHARE) to commit, before any inbox row: an
     unfriend (a DELETE) in flight makes the fan-out wait and then skip the ex-friend, and
@@ -153,9 +214,40 @@ def _next_chunk(*, author_id: int, after: int) -> Chunk:
             [author_id, after, settings.RIPPLE_FANOUT_CHUNK_SIZE + 1],
         )
         count, last = cursor.fetchone() or (0, None)
-    if last is None or count <= settings.RIPPLE_FANOUT_CHUNK_SIZE:
-        return Chunk(author_id=author_id, after=after, before=NO_BOUND)
-    return Chunk(author_id=author_id, after=after, before=int(last))
+    before = NO_BOUND if last is None or count <= settings.RIPPLE_FANOUT_CHUNK_SIZE else int(last)
+    # Only the skipped ids inside this chunk's range: the statement stays short.
+    inside = tuple(sorted(i for i in skip or () if after < i < before))
+    return Chunk(author_id=author_id, after=after, before=before, skip=inside)
+
+
+def _online_friends(*, author_id: int) -> tuple[int, ...]:
+    """The author's friends with an open connection now, at most RIPPLE_FANOUT_CHUNK_SIZE,
+    lowest ids first; () when there are none or presence cannot be told.
+
+    Their friendship rows are share-locked as `_next_chunk` does, for the same reason.
+    """
+    try:
+        online = users_online_all(limit=settings.RIPPLE_FANOUT_ONLINE_LIST_MAX)
+    except PresenceUnavailable:
+        return ()
+    if online is None:
+        # More users online than is worth listing: ask about the friends instead.
+        online = users_online(user_ids=_friend_ids(author_id)) or set()
+    if not online:
+        return ()
+    among, params = _among("f.friend_id", tuple(online))
+    lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT f.friend_id FROM {FRIENDSHIPS} f WHERE f.user_id = %s AND {among} "
+            f"ORDER BY f.friend_id LIMIT %s{lock}",
+            [author_id, *params, settings.RIPPLE_FANOUT_CHUNK_SIZE],
+        )
+        return tuple(row[0] for row in cursor.fetchall())
+
+
+def _friend_ids(author_id: int) -> list[int]:
+    return list(Friendship.objects.filter(user_id=author_id).values_list("friend_id", flat=True))
 
 
 def _store_chunk(*, post: Post, chunk: Chunk, created_at: datetime) -> int:
@@ -166,22 +258,13 @@ def _store_chunk(*, post: Post, chunk: Chunk, created_at: datetime) -> int:
     rows = _insert_rows(post=post, chunk=chunk, data=data, created_at=created_at)
     # Read after the INSERT, which locked the recipients: every row of theirs below the
     # new ids has committed by now, and no other writer can add one until this commits.
-    previous = (
-        notification_latest_ids_for_friends_of(
-            user_id=post.author_id,
-            after=chunk.after,
-            before=chunk.before,
-            below_id=min(row[0] for row in rows),
-        )
-        if rows
-        else {}
-    )
+    previous = _previous_ids(chunk, rows)
     # The events are built after commit: the recipients stay locked until then, so
     # everything not needed to write the rows stays out of the transaction.
     actor = user_ref(post.author)
     push_after_commit(
         lambda: created_events(
-            rows=rows,
+            rows=_rows_to_push(rows),
             type=Notification.Type.NEW_POST,
             actor=actor,
             data=data,
@@ -192,6 +275,35 @@ def _store_chunk(*, post: Post, chunk: Chunk, created_at: datetime) -> int:
     webpush_after_commit(Notification.Type.NEW_POST, post.author_id, post.pk, rows)
     metrics.incr("notifications_stored", len(rows))
     return len(rows)
+
+
+def _rows_to_push(rows: list[InsertedRow]) -> list[InsertedRow]:
+    """The rows worth building a frame for: past PUSH_PRESENCE_FIRST rows (a chunk of a
+    large fan-out, mostly offline friends), only the online recipients'.
+
+    The layer sends to online users only anyway (group_send_many); asking first, in one
+    Redis command per shard, saves building thousands of frames nobody receives. When
+    presence cannot be told, every row is pushed, as before.
+    """
+    if len(rows) < PUSH_PRESENCE_FIRST:
+        return rows
+    online = users_online(user_ids=[row[1] for row in rows if row[2]])
+    if online is None:
+        return rows
+    return [row for row in rows if row[1] in online]
+
+
+def _previous_ids(chunk: Chunk, rows: list[InsertedRow]) -> dict[int, int]:
+    """Each recipient's newest id below these rows (see `created_events`)."""
+    if not rows:
+        return {}
+    below_id = min(row[0] for row in rows)
+    if chunk.only is not None:
+        # A few recipients spread over every friend: probe them, not the whole range.
+        return notification_latest_ids(user_ids=[row[1] for row in rows], below_id=below_id)
+    return notification_latest_ids_for_friends_of(
+        user_id=chunk.author_id, after=chunk.after, before=chunk.before, below_id=below_id
+    )
 
 
 def _eligible(friend: str, post: Post) -> tuple[str, list[Any]]:

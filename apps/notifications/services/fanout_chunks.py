@@ -2,10 +2,10 @@
 
 There is no background worker yet, so each process runs them itself: on one thread of its
 own (RIPPLE_FANOUT_BACKGROUND), posts one after another and each post's chunks in order,
-so the request that posted returns after the first chunk. Each chunk is
-`post_fanout_continue`, which a task queue can run instead: it is idempotent and keeps its
-progress in the database (`PostFanout`), so a process that stops mid-fan-out leaves a row
-that `manage.py resume_fanouts` finishes.
+started once the request that posted has answered (after the first chunk) and handed the
+first chunk's pushes on. Each chunk is `post_fanout_continue`, which a task queue can run
+instead: it is idempotent and keeps its progress in the database (`PostFanout`), so a
+process that stops mid-fan-out leaves a row that `manage.py resume_fanouts` finishes.
 """
 
 import logging
@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 
 from ..models import PostFanout
+from ..realtime.push import after_this_response
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,9 @@ def schedule(*, post_id: int, step: Step) -> None:
     if not settings.RIPPLE_FANOUT_BACKGROUND:
         run(post_id=post_id, step=step)
         return
-    _fanout_executor().submit(_run_in_thread, post_id, step)
+    # Once the POST has answered and handed its pushes on: the chunks' work would
+    # otherwise compete with the response and the online friends' frames for the CPU.
+    after_this_response(lambda: _fanout_executor().submit(_run_in_thread, post_id, step))
 
 
 def run(*, post_id: int, step: Step) -> None:

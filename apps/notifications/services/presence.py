@@ -4,7 +4,7 @@ from collections.abc import Iterable
 
 from asgiref.sync import async_to_sync
 
-from ..realtime.presence import PresenceUnavailable, online_users
+from ..realtime.presence import PresenceUnavailable, online_users, online_users_all
 
 
 def users_online(*, user_ids: Iterable[int]) -> set[int] | None:
@@ -17,3 +17,10 @@ def users_online(*, user_ids: Iterable[int]) -> set[int] | None:
         return async_to_sync(online_users)(list(user_ids))
     except PresenceUnavailable:
         return None
+
+
+def users_online_all(*, limit: int) -> set[int] | None:
+    """Every user with an open connection (see `users_online`), or None when more than
+    `limit` are. Raises PresenceUnavailable when presence cannot be told, which a caller
+    that would fall back to `users_online` must tell apart from "too many"."""
+    return async_to_sync(online_users_all)(limit=limit)

@@ -125,6 +125,15 @@ async def test_occupied_groups_are_those_with_a_member(layer):
     assert await layer.occupied_groups(["both", "single", "never"]) == {"both"}
 
 
+async def test_occupied_groups_all_lists_every_occupied_group_up_to_the_limit(layer):
+    channel = await layer.new_channel()
+    await layer.group_change_many(add=[("a", channel), ("b", channel), ("gone", channel)])
+    await layer.group_change_many(discard=[("gone", channel)])
+
+    assert await layer.occupied_groups_all(limit=2) == {"a", "b"}
+    assert await layer.occupied_groups_all(limit=1) is None
+
+
 async def test_a_group_whose_last_member_left_is_marked_again_by_a_new_member(layer):
     channel, later = await layer.new_channel(), await layer.new_channel()
     await layer.group_add("g", channel)

@@ -158,6 +158,25 @@ def test_a_requests_pushes_wait_until_its_response_has_gone_out(monkeypatch):
     assert [group for group, _ in layer.sent] == ["notifications.user.5"]
 
 
+async def test_work_left_for_after_the_response_starts_when_the_response_block_ends():
+    started: list[str] = []
+
+    async with push_module.after_response():
+        await asyncio.to_thread(push_module.after_this_response, lambda: started.append("x"))
+        during = list(started)
+
+    assert during == []
+    assert started == ["x"]
+
+
+def test_work_left_for_after_the_response_starts_at_once_outside_a_request():
+    started: list[str] = []
+
+    push_module.after_this_response(lambda: started.append("x"))
+
+    assert started == ["x"]
+
+
 def test_events_built_for_a_caller_on_the_database_thread_are_sent(monkeypatch, caplog):
     from channels.db import database_sync_to_async
 
