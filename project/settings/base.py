@@ -364,10 +364,10 @@ RIPPLE_WEBPUSH_BACKOFF_MAX_SECONDS = float(env("RIPPLE_WEBPUSH_BACKOFF_MAX_SECON
 RIPPLE_WEBPUSH_CHUNK = env_int("RIPPLE_WEBPUSH_CHUNK", 500)
 # Requests one task has in flight at once (on the worker process's event loop).
 RIPPLE_WEBPUSH_CONCURRENCY = env_int("RIPPLE_WEBPUSH_CONCURRENCY", 16)
-# Without a broker (CELERY_TASK_ALWAYS_EAGER), run the tasks on a thread of the process, at
-# most this many waiting, so that a response never waits for a push service; off, the
-# committing caller runs them itself (the test suite does, to see them inside its
-# transaction).
+# Publish the tasks to the broker, or without one (CELERY_TASK_ALWAYS_EAGER) run them, on a
+# thread of the process, at most this many waiting, so that a response never waits for a
+# broker or a push service; off, the committing caller does it itself (the test suite
+# does, to see eager tasks inside its transaction).
 RIPPLE_WEBPUSH_BACKGROUND = env_bool("RIPPLE_WEBPUSH_BACKGROUND", True)
 RIPPLE_WEBPUSH_BACKGROUND_QUEUE = env_int("RIPPLE_WEBPUSH_BACKGROUND_QUEUE", 100)
 # Browsers one user may subscribe; the oldest subscription goes when one more arrives.

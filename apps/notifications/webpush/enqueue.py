@@ -1,14 +1,13 @@
 """The one call each notification writer makes: enqueue Web Push after commit.
 
 Cheap on the request path whatever the number of rows: one pass over the new ids for
-their range, then, after commit, one message to the broker, bounded by the broker
-timeouts (project/settings/base.py, "Background worker"). A broker that is down costs
-the pushes, logged and counted, never the request: the rows are stored and the inbox has
-them. Without a broker the task runs on a thread of this process (background.py), never
-on the request's.
+their range, then, after commit, one task handed to a thread of this process
+(background.py), which publishes it to the broker, bounded by the broker timeouts
+(project/settings/base.py, "Background worker"), or runs it when there is no broker. A
+broker that is down or hangs costs the pushes, logged and counted, never the request:
+the rows are stored and the inbox has them.
 """
 
-import logging
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any
@@ -16,11 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from .. import metrics
 from . import background
 from .keys import vapid_keys
-
-logger = logging.getLogger(__name__)
 
 
 def webpush_after_commit(
@@ -60,12 +56,8 @@ def webpush_retract_after_commit(removed: Mapping[int, Iterable[int]]) -> None:
 def _enqueue(task: Any, args: tuple[Any, ...]) -> None:
     if vapid_keys() is None:
         return
-    if task.app.conf.task_always_eager and settings.RIPPLE_WEBPUSH_BACKGROUND:
-        # No broker: the pushes still never hold the response (background.py).
+    if settings.RIPPLE_WEBPUSH_BACKGROUND:
+        # Neither a slow broker nor, without one, the pushes hold the response.
         background.run_later(task, args)
         return
-    try:
-        task.apply_async(args)
-    except Exception as error:
-        metrics.incr("webpush_enqueue_failed")
-        logger.warning("Web Push not enqueued: %s: %s", type(error).__name__, error)
+    background.publish(task, args)

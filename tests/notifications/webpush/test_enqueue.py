@@ -82,3 +82,26 @@ def test_enqueueing_waits_for_the_commit(django_capture_on_commit_callbacks, mon
     (args,) = sent
     notification = Notification.objects.get(recipient=friend)
     assert args == ("new_post", author.id, notification.post_id, notification.id, notification.id)
+
+
+def test_a_hung_broker_never_holds_the_commit_when_a_thread_publishes(
+    django_capture_on_commit_callbacks, broker_at, hung_broker, settings
+):
+    from apps.notifications.webpush.enqueue import webpush_retract_after_commit
+
+    # As in the web workers (the test settings publish inline, on the caller's thread).
+    settings.RIPPLE_WEBPUSH_BACKGROUND = True
+    broker_at(hung_broker)
+    failed_before = metrics.counters().get("webpush_enqueue_failed", 0)
+
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        webpush_retract_after_commit({1: [1]})
+    handed_over = time.monotonic() - started
+
+    # The publish itself waits out the 0.5 s broker timeouts, on the Web Push thread.
+    assert handed_over < 0.25
+    deadline = time.monotonic() + 30
+    while metrics.counters().get("webpush_enqueue_failed", 0) == failed_before:
+        assert time.monotonic() < deadline, "the thread never gave up on the hung broker"
+        time.sleep(0.05)
