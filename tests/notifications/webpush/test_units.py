@@ -3,6 +3,7 @@
 import json
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -144,6 +145,8 @@ class BlockingTask:
     """Stands in for a Celery task that holds the background thread until released."""
 
     name = "test.blocking"
+    # No broker: the thread runs the task rather than publishing it.
+    app = SimpleNamespace(conf=SimpleNamespace(task_always_eager=True))
 
     def __init__(self) -> None:
         self.started = threading.Event()
