@@ -275,10 +275,11 @@ async def _storm(url: str, sockets: Sequence[tuple[str, int]]) -> dict[str, Any]
         except Exception as exc:
             failures.append(f"before synced: {type(exc).__name__}")
 
-    started = time.time()
+    started, cpu_started = time.time(), time.process_time()
     await asyncio.gather(*(one(token, after) for token, after in sockets))
+    cpu = time.process_time() - cpu_started
     await asyncio.gather(*(s.close() for s in opened), return_exceptions=True)
-    return {"started": started, "synced": synced, "failures": failures}
+    return {"started": started, "synced": synced, "failures": failures, "cpu": cpu}
 
 
 def _storm_main(pipe: Connection) -> None:
@@ -328,8 +329,10 @@ class _StormResult:
     failed: int
     failures: list[str]
     backends_max: int
-    # CPU seconds both workers spent during the storm.
+    # CPU seconds both workers spent during the storm, and the two storm clients until the
+    # last `synced` (they share the machine's cores with the workers).
     worker_cpu: float
+    client_cpu: float
 
 
 def _run_storm(workers: list[Worker], authors: _Authors, *, pooled: bool) -> _StormResult:
@@ -368,7 +371,13 @@ def _run_storm(workers: list[Worker], authors: _Authors, *, pooled: bool) -> _St
     synced = [t - started for result in results for t in result["synced"]]
     failures = [f for result in results for f in result["failures"]]
     return _StormResult(
-        pooled, synced, len(failures), sorted(set(failures))[:3], max(sampler.counts), worker_cpu
+        pooled,
+        synced,
+        len(failures),
+        sorted(set(failures))[:3],
+        max(sampler.counts),
+        worker_cpu,
+        sum(result["cpu"] for result in results),
     )
 
 
@@ -482,7 +491,7 @@ def _storm_table(storms: list[_StormResult]) -> Table:
         f"Reconnect storm: {STORM:,} sockets with ?after= on 2 workers at once",
         [
             *("database connections", "synced", "failed", "p50 s", "p99 s", "last s"),
-            *("ratio (last)", "PostgreSQL backends max", "bound", "worker CPU s"),
+            *("ratio (last)", "PostgreSQL backends max", "bound", "worker CPU s", "client CPU s"),
         ],
     )
     baseline_last = max(storms[-1].synced_s) if storms[-1].synced_s else float("nan")
@@ -501,6 +510,7 @@ def _storm_table(storms: list[_StormResult]) -> Table:
             storm.backends_max,
             f"{2 * POOL_MAX_SIZE}" if storm.pooled else "none",
             storm.worker_cpu,
+            storm.client_cpu,
         )
         if storm.failures:
             table.notes.append(f"failures: {storm.failures}")

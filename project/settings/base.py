@@ -380,4 +380,7 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", "INFO")},
+    # psycopg's pool logs three INFO records for every connection it lends and takes back:
+    # at the root's INFO, six JSON lines per WebSocket handshake.
+    "loggers": {"psycopg.pool": {"level": "WARNING"}},
 }

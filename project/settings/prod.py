@@ -140,8 +140,17 @@ STORAGES = {
 LOGGING = {
     **LOGGING,
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "filters": {"websocket_chatter": {"()": "project.logging.DropWebSocketChatter"}},
     "loggers": {
-        name: {"handlers": ["console"], "level": "INFO", "propagate": False}
-        for name in ("uvicorn", "uvicorn.error")
+        **LOGGING["loggers"],
+        **{
+            name: {
+                "handlers": ["console"],
+                "level": "INFO",
+                "propagate": False,
+                "filters": ["websocket_chatter"],
+            }
+            for name in ("uvicorn", "uvicorn.error")
+        },
     },
 }

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 
 from asgiref.typing import ASGIReceiveCallable, ASGISendCallable
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -136,6 +137,12 @@ class NotificationConsumer(AsyncWebsocketConsumer):
             # would keep costing reconcile queries, count against the per-user limit and
             # keep receiving pushes nobody reads.
             self._leave(code=None)
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        """Channels' handler without its thread hop to close stale DB connections, for the
+        reason given in `dispatch`; this consumer keeps no groups of Channels' own."""
+        await self.disconnect(message["code"])
+        raise StopConsumer()
 
     async def disconnect(self, code: int) -> None:
         self._leave(code=code)
