@@ -18,6 +18,7 @@ from .base import (
     CHANNEL_LAYER_MAX_CONNECTIONS,
     CHANNEL_LAYER_PRESENCE_EXPIRY,
     LOGGING,
+    QUIET_LOGGERS,
     REDIS_URL,
     SECRET_KEY,
     STATIC_ROOT,
@@ -142,7 +143,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "filters": {"websocket_chatter": {"()": "project.logging.DropWebSocketChatter"}},
     "loggers": {
-        **LOGGING["loggers"],
+        **QUIET_LOGGERS,
         **{
             name: {
                 "handlers": ["console"],

@@ -12,7 +12,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from asgiref.typing import ASGIReceiveCallable, ASGISendCallable
+from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, WebSocketDisconnectEvent
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -138,7 +138,7 @@ class NotificationConsumer(AsyncWebsocketConsumer):
             # keep receiving pushes nobody reads.
             self._leave(code=None)
 
-    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+    async def websocket_disconnect(self, message: "WebSocketDisconnectEvent") -> None:
         """Channels' handler without its thread hop to close stale DB connections, for the
         reason given in `dispatch`; this consumer keeps no groups of Channels' own."""
         await self.disconnect(message["code"])

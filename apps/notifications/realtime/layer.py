@@ -213,9 +213,9 @@ class RippleRedisChannelLayer(RedisChannelLayer):
         self.command_timeout = command_timeout
         self.presence_expiry = presence_expiry
         # One per event loop: a worker runs one, the tests many.
-        self._local_readers: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, _LocalReader
-        ] = weakref.WeakKeyDictionary()
+        self._local_readers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LocalReader] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def _presence_key(self) -> str:
         # A channel name cannot contain ":", so this never names a channel's key (as with
