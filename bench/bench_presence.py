@@ -31,6 +31,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 import psycopg
+import uvloop
 from django.conf import settings
 from django.db import connection
 from websockets.asyncio.client import connect as ws_connect
@@ -284,7 +285,9 @@ async def _storm(url: str, sockets: Sequence[tuple[str, int]]) -> dict[str, Any]
 
 def _storm_main(pipe: Connection) -> None:
     url, sockets = pipe.recv()
-    pipe.send(asyncio.run(_storm(url, sockets)))
+    # uvloop, as the workers run: the two clients' handshakes share the workers' two cores,
+    # and on asyncio's own loop they cost about a quarter of the workers' CPU.
+    pipe.send(uvloop.run(_storm(url, sockets)))
 
 
 class _Sampler:
