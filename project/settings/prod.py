@@ -136,8 +136,9 @@ STORAGES = {
 }
 
 # --- Logging: one JSON object per line, uvicorn's own records included ---
-# uvicorn.access is left alone: `--no-access-log` keeps it silent, and RequestLogMiddleware
-# writes the access log with durations instead.
+# RequestLogMiddleware writes the access log with durations, so uvicorn.access stays silent.
+# It must be named here: configuring "uvicorn" resets its existing children, which undid
+# `--no-access-log` and wrote a second line for every request.
 LOGGING = {
     **LOGGING,
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
@@ -153,5 +154,6 @@ LOGGING = {
             }
             for name in ("uvicorn", "uvicorn.error")
         },
+        "uvicorn.access": {"handlers": [], "propagate": False},
     },
 }
