@@ -34,8 +34,9 @@ def _token_key(scope: "_ChannelScope") -> str | None:
 
 # One fixed statement: compiling the equivalent queryset cost more CPU than running it, and
 # a reconnect storm runs a thousand at once. Its columns are the model's fields in their
-# order, so the row builds the user directly (`from_db`), without a raw queryset's column
-# mapping; none of the fields converts its database value.
+# order, so on PostgreSQL, which returns every one of them as the model holds it, the row
+# builds the user directly (`from_db`) without a raw queryset's column mapping. Other
+# backends convert some values (SQLite's datetimes), which the raw queryset does.
 _USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
 _USER_FOR_TOKEN = (
     "SELECT "
@@ -47,13 +48,15 @@ _USER_FOR_TOKEN = (
 
 @database_reader
 def _user_for_token(key: str) -> User | None:
-    with connection.cursor() as cursor:
-        cursor.execute(_USER_FOR_TOKEN, [key])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    user = User.from_db(DEFAULT_DB_ALIAS, _USER_FIELDS, row)
-    if not user.is_active or user.is_suspended:
+    user: User | None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_USER_FOR_TOKEN, [key])
+            row = cursor.fetchone()
+        user = None if row is None else User.from_db(DEFAULT_DB_ALIAS, _USER_FIELDS, row)
+    else:
+        user = next(iter(User.objects.raw(_USER_FOR_TOKEN, [key])), None)
+    if user is None or not user.is_active or user.is_suspended:
         return None
     return user
 
