@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 import redis
+import uvloop
 from django.db import connection
 from websockets.asyncio.client import connect as ws_connect
 
@@ -182,18 +183,22 @@ async def _serve_client(pipe: Connection) -> None:
             return
 
 
-def _client_main(pipe: Connection) -> None:
-    asyncio.run(_serve_client(pipe))
+def _client_main(pipe: Connection, fast_loop: bool = False) -> None:
+    if fast_loop:
+        uvloop.run(_serve_client(pipe))
+    else:
+        asyncio.run(_serve_client(pipe))
 
 
 @contextmanager
-def _clients(count: int) -> Iterator[list[Connection]]:
+def _clients(count: int, *, fast_loop: bool = False) -> Iterator[list[Connection]]:
+    """`count` client processes; with `fast_loop` on uvloop, as the workers run."""
     context = multiprocessing.get_context("fork")
     pipes, processes = [], []
     try:
         for _ in range(count):
             ours, theirs = context.Pipe()
-            process = context.Process(target=_client_main, args=(theirs,), daemon=True)
+            process = context.Process(target=_client_main, args=(theirs, fast_loop), daemon=True)
             process.start()
             pipes.append(ours)
             processes.append(process)

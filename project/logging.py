@@ -37,3 +37,18 @@ class JsonFormatter(logging.Formatter):
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
         return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+# uvicorn's (and the websockets library's, which uvicorn hands the same logger) records for
+# every WebSocket that opens, is accepted or closes. The consumer logs `ws.connect` and
+# `ws.disconnect` with the user; these add three JSON lines per socket, about 4% of a
+# worker's CPU in a reconnect storm of a thousand sockets, and say nothing more.
+_WEBSOCKET_CHATTER = frozenset({"connection open", "connection closed"})
+_ACCEPTED = '%s - "WebSocket %s" [accepted]'
+
+
+class DropWebSocketChatter(logging.Filter):
+    """Drops uvicorn's per-connection WebSocket records; refusals and errors stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.msg in _WEBSOCKET_CHATTER or record.msg == _ACCEPTED)

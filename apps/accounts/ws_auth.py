@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from asgiref.typing import ASGIReceiveCallable, ASGISendCallable
 from channels.auth import AuthMiddlewareStack
 from channels.security.websocket import AllowedHostsOriginValidator, WebsocketDenier
+from django.db import DEFAULT_DB_ALIAS, connection
 from rest_framework.authtoken.models import Token
 
 from apps.common.dbthreads import database_reader
@@ -32,16 +33,29 @@ def _token_key(scope: "_ChannelScope") -> str | None:
 
 
 # One fixed statement: compiling the equivalent queryset cost more CPU than running it, and
-# a reconnect storm runs a thousand at once.
+# a reconnect storm runs a thousand at once. Its columns are the model's fields in their
+# order, so on PostgreSQL, which returns every one of them as the model holds it, the row
+# builds the user directly (`from_db`) without a raw queryset's column mapping. Other
+# backends convert some values (SQLite's datetimes), which the raw queryset does.
+_USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
 _USER_FOR_TOKEN = (
-    f"SELECT u.* FROM {User._meta.db_table} u "
+    "SELECT "
+    + ", ".join(f'u."{field.column}"' for field in User._meta.concrete_fields)
+    + f" FROM {User._meta.db_table} u "
     f"JOIN {Token._meta.db_table} t ON t.user_id = u.id WHERE t.key = %s"
 )
 
 
 @database_reader
 def _user_for_token(key: str) -> User | None:
-    user = next(iter(User.objects.raw(_USER_FOR_TOKEN, [key])), None)
+    user: User | None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_USER_FOR_TOKEN, [key])
+            row = cursor.fetchone()
+        user = None if row is None else User.from_db(DEFAULT_DB_ALIAS, _USER_FIELDS, row)
+    else:
+        user = next(iter(User.objects.raw(_USER_FOR_TOKEN, [key])), None)
     if user is None or not user.is_active or user.is_suspended:
         return None
     return user

@@ -9,8 +9,16 @@ pool (SQLite, persistent connections, the test process) each thread would keep a
 of its own, so calls stay on Channels' single thread.
 
 Only for reads in autocommit: a transaction must begin and end within one call anyway.
+
+On the pooled path a call is a plain `run_in_executor`: asgiref's SyncToAsync copies and
+restores the context, shields the future and looks up a thread-sensitive executor on every
+call, a share of a worker's CPU that shows in a reconnect storm (two reads per handshake), for
+nothing these reads use (Django's connections are per thread, not per context). Like
+SyncToAsync, a cancelled caller stops waiting while the thread finishes the query.
 """
 
+import asyncio
+import functools
 import threading
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +26,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from channels.db import DatabaseSyncToAsync
 from django.conf import settings
-from django.db import connections
+from django.db import close_old_connections, connections
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -29,7 +37,8 @@ _executor_lock = threading.Lock()
 
 def pooled() -> bool:
     """Whether the default database hands out connections from a pool."""
-    return bool(connections["default"].settings_dict.get("OPTIONS", {}).get("pool"))
+    # The settings dict, not connections["default"]: that is a per-thread lookup.
+    return bool(connections.settings["default"].get("OPTIONS", {}).get("pool"))
 
 
 def _shared_executor() -> ThreadPoolExecutor:
@@ -47,12 +56,20 @@ def database_reader(function: Callable[P, R]) -> Callable[P, Coroutine[Any, Any,
     connections around it as Channels does."""
 
     async def call(*args: P.args, **kwargs: P.kwargs) -> R:
-        if pooled():
-            runner = DatabaseSyncToAsync(
-                function, thread_sensitive=False, executor=_shared_executor()
-            )
-        else:
-            runner = DatabaseSyncToAsync(function)
-        return await runner(*args, **kwargs)
+        if not pooled():
+            return await DatabaseSyncToAsync(function)(*args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(
+            _shared_executor(), functools.partial(_closing_connections, function, args, kwargs)
+        )
 
     return call
+
+
+def _closing_connections(function: Callable[..., R], args: Any, kwargs: Any) -> R:
+    """`function(*args, **kwargs)` between two `close_old_connections()`, as Channels'
+    DatabaseSyncToAsync does: a pooled connection goes back to the pool when it ends."""
+    close_old_connections()
+    try:
+        return function(*args, **kwargs)
+    finally:
+        close_old_connections()

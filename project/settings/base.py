@@ -1,6 +1,7 @@
 """Every setting, read from the environment; dev, test and prod override a handful."""
 
 from pathlib import Path
+from typing import Any
 
 import django_stubs_ext
 
@@ -374,6 +375,9 @@ RIPPLE_WEBPUSH_BACKGROUND_QUEUE = env_int("RIPPLE_WEBPUSH_BACKGROUND_QUEUE", 100
 RIPPLE_WEBPUSH_MAX_SUBSCRIPTIONS = env_int("RIPPLE_WEBPUSH_MAX_SUBSCRIPTIONS", 20)
 
 # --- Logging ---
+# psycopg's pool logs three INFO records for every connection it lends and takes back: at
+# the root's INFO, six JSON lines per WebSocket handshake.
+QUIET_LOGGERS: dict[str, dict[str, Any]] = {"psycopg.pool": {"level": "WARNING"}}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -383,4 +387,5 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", "INFO")},
+    "loggers": QUIET_LOGGERS,
 }

@@ -18,6 +18,7 @@ from .base import (
     CHANNEL_LAYER_MAX_CONNECTIONS,
     CHANNEL_LAYER_PRESENCE_EXPIRY,
     LOGGING,
+    QUIET_LOGGERS,
     REDIS_URL,
     SECRET_KEY,
     STATIC_ROOT,
@@ -135,13 +136,24 @@ STORAGES = {
 }
 
 # --- Logging: one JSON object per line, uvicorn's own records included ---
-# uvicorn.access is left alone: `--no-access-log` keeps it silent, and RequestLogMiddleware
-# writes the access log with durations instead.
+# RequestLogMiddleware writes the access log with durations, so uvicorn.access stays silent.
+# It must be named here: configuring "uvicorn" resets its existing children, which undid
+# `--no-access-log` and wrote a second line for every request.
 LOGGING = {
     **LOGGING,
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "filters": {"websocket_chatter": {"()": "project.logging.DropWebSocketChatter"}},
     "loggers": {
-        name: {"handlers": ["console"], "level": "INFO", "propagate": False}
-        for name in ("uvicorn", "uvicorn.error")
+        **QUIET_LOGGERS,
+        **{
+            name: {
+                "handlers": ["console"],
+                "level": "INFO",
+                "propagate": False,
+                "filters": ["websocket_chatter"],
+            }
+            for name in ("uvicorn", "uvicorn.error")
+        },
+        "uvicorn.access": {"handlers": [], "propagate": False},
     },
 }

@@ -3,6 +3,8 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
+from apps.accounts.models import User
+from apps.accounts.ws_auth import _user_for_token
 from project.asgi import application
 from tests.factories import TokenFactory, UserFactory
 
@@ -60,3 +62,18 @@ async def test_session_cookie_from_foreign_or_missing_origin_is_refused(origin):
     connected, _ = await handshake(headers)
 
     assert not connected
+
+
+async def test_the_user_a_token_names_is_loaded_with_every_field_as_the_orm_loads_it():
+    token = await database_sync_to_async(TokenFactory.create)(
+        user__first_name="Ada", user__email="ada@example.com"
+    )
+
+    user = await _user_for_token(token.key)
+    stored = await database_sync_to_async(User.objects.get)(pk=token.user_id)
+
+    assert user is not None
+    fields = [field.attname for field in User._meta.concrete_fields]
+    assert [getattr(user, name) for name in fields] == [getattr(stored, name) for name in fields]
+    assert not user._state.adding
+    assert user._state.db == "default"

@@ -2,9 +2,12 @@
 
 import json
 import logging
+import os
+import subprocess
 import sys
+from pathlib import Path
 
-from project.logging import JsonFormatter
+from project.logging import DropWebSocketChatter, JsonFormatter
 
 
 def _record(message: str = "hello %s", args: tuple = ("world",), **extra) -> logging.LogRecord:
@@ -76,3 +79,61 @@ def test_json_formatter_works_through_logging_config(capsys):
 
     entry = json.loads(capsys.readouterr().out)
     assert (entry["message"], entry["method"], entry["duration_ms"]) == ("request", "GET", 1.5)
+
+
+def _uvicorn_record(message: str, args: tuple = ()) -> logging.LogRecord:
+    return logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1, message, args, None)
+
+
+def test_uvicorns_per_socket_records_are_dropped_and_refusals_kept():
+    chatter = DropWebSocketChatter()
+    socket = ("127.0.0.1:5000", "/ws/notifications/")
+
+    assert not chatter.filter(_uvicorn_record("connection open"))
+    assert not chatter.filter(_uvicorn_record("connection closed"))
+    assert not chatter.filter(_uvicorn_record('%s - "WebSocket %s" [accepted]', socket))
+    assert chatter.filter(_uvicorn_record('%s - "WebSocket %s" 403', socket))
+    assert chatter.filter(_uvicorn_record("Started server process [%d]", (1,)))
+
+
+def test_the_connection_pool_logs_no_record_per_borrowed_connection():
+    # psycopg_pool logs each lend and return at INFO, the root's level in production.
+    assert not logging.getLogger("psycopg.pool").isEnabledFor(logging.INFO)
+    assert logging.getLogger("psycopg.pool").isEnabledFor(logging.WARNING)
+
+
+def test_production_logging_writes_no_uvicorn_access_line_and_no_socket_chatter():
+    # The settings are applied in a process of their own, as a worker applies them after
+    # uvicorn's `--no-access-log` has silenced its access logger.
+    probe = (
+        "import logging\n"
+        "access = logging.getLogger('uvicorn.access')\n"
+        "access.handlers = []\n"
+        "access.propagate = False\n"
+        "import django\n"
+        "django.setup()\n"
+        "error = logging.getLogger('uvicorn.error')\n"
+        "print(access.hasHandlers(), [type(f).__name__ for f in error.filters],\n"
+        "      logging.getLogger('psycopg.pool').isEnabledFor(logging.INFO))\n"
+    )
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "project.settings.prod",
+        "DJANGO_SECRET_KEY": "test-only-not-secret",
+        "DJANGO_ALLOWED_HOSTS": "localhost",
+        "DJANGO_LOG_LEVEL": "INFO",
+        "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+    }
+
+    result = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+        [sys.executable, "-c", probe],
+        cwd=Path(__file__).resolve().parents[2],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+    assert result.stdout.split("\n")[-2] == "False ['DropWebSocketChatter'] False"

@@ -12,8 +12,9 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from asgiref.typing import ASGIReceiveCallable, ASGISendCallable
+from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, WebSocketDisconnectEvent
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -136,6 +137,12 @@ class NotificationConsumer(AsyncWebsocketConsumer):
             # would keep costing reconcile queries, count against the per-user limit and
             # keep receiving pushes nobody reads.
             self._leave(code=None)
+
+    async def websocket_disconnect(self, message: "WebSocketDisconnectEvent") -> None:
+        """Channels' handler without its thread hop to close stale DB connections, for the
+        reason given in `dispatch`; this consumer keeps no groups of Channels' own."""
+        await self.disconnect(message["code"])
+        raise StopConsumer()
 
     async def disconnect(self, code: int) -> None:
         self._leave(code=code)

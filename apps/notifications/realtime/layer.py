@@ -26,8 +26,10 @@ import logging
 import math
 import re
 import time
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from channels.layers import InMemoryChannelLayer
@@ -188,6 +190,14 @@ class RippleInMemoryChannelLayer(InMemoryChannelLayer):
         return
 
 
+@dataclass
+class _LocalReader:
+    """The task reading this process's channel on one event loop, and its waiting consumers."""
+
+    waiting: int = 0
+    task: "asyncio.Task[None] | None" = None
+
+
 class RippleRedisChannelLayer(RedisChannelLayer):
     """channels-redis with bulk group sends and a receive that outlives Redis outages.
 
@@ -208,6 +218,10 @@ class RippleRedisChannelLayer(RedisChannelLayer):
         super().__init__(*args, **kwargs)
         self.command_timeout = command_timeout
         self.presence_expiry = presence_expiry
+        # One per event loop: a worker runs one, the tests many.
+        self._local_readers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LocalReader] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def _presence_key(self) -> str:
         # A channel name cannot contain ":", so this never names a channel's key (as with
@@ -230,6 +244,8 @@ class RippleRedisChannelLayer(RedisChannelLayer):
             await super().group_send(group, message)
 
     async def receive(self, channel: str) -> dict[str, Any]:
+        if "!" in channel:
+            return await self._receive_local(channel)
         delay = 0.05
         while True:
             try:
@@ -238,6 +254,62 @@ class RippleRedisChannelLayer(RedisChannelLayer):
                 logger.warning("channel layer receive failed, retrying: %s", error)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.receive_retry_max_delay)
+
+    async def _receive_local(self, channel: str) -> dict[str, Any]:
+        """The next message of one of this process's channels (every consumer's).
+
+        The stock receive makes every waiting consumer race for a lock on the process's
+        channel: per message, two new tasks and an `asyncio.wait` in each consumer, and the
+        cancelled lock waiter taken out of a queue of a thousand. Here one reader task per
+        event loop takes the messages off Redis and puts each in its channel's buffer, and a
+        consumer only waits on its own buffer.
+        """
+        assert self.require_valid_channel_name(channel)
+        reader = self._local_reader(self.non_local_name(channel))
+        buffer = self.receive_buffer[channel]
+        reader.waiting += 1
+        try:
+            message: dict[str, Any] = await buffer.get()
+            return message
+        except asyncio.CancelledError:
+            # The consumer is gone: so are its pending messages, as with the stock receive.
+            self.receive_buffer.pop(channel, None)
+            if reader.waiting == 1 and reader.task is not None:
+                # Nobody else waits; as the stock receive would, stop reading for them.
+                reader.task.cancel()
+            raise
+        finally:
+            reader.waiting -= 1
+
+    def _local_reader(self, real_channel: str) -> "_LocalReader":
+        loop = asyncio.get_running_loop()
+        reader = self._local_readers.get(loop)
+        if reader is None:
+            reader = self._local_readers[loop] = _LocalReader()
+        if reader.task is None or reader.task.done():
+            reader.task = loop.create_task(self._read_local(real_channel, reader))
+        return reader
+
+    async def _read_local(self, real_channel: str, reader: "_LocalReader") -> None:
+        """Move messages from Redis into the channels' buffers while anybody waits; retries
+        (backing off) while Redis is away, like `receive`."""
+        delay = 0.05
+        while reader.waiting:
+            try:
+                target, message = await self.receive_single(real_channel)
+            except _REDIS_DOWN as error:
+                logger.warning("channel layer receive failed, retrying: %s", error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.receive_retry_max_delay)
+                continue
+            except Exception:
+                # A message that cannot be read must not stop every consumer's delivery.
+                logger.exception("channel layer receive failed")
+                await asyncio.sleep(delay)
+                continue
+            delay = 0.05
+            for name in target if isinstance(target, list) else [target]:
+                self.receive_buffer[name].put_nowait(message)
 
     async def receive_single(self, channel: str) -> tuple[Any, dict[str, Any]]:
         """For this process's channel, take up to _RECEIVE_BATCH messages per round trip.

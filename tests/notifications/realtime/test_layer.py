@@ -86,6 +86,48 @@ async def test_a_batch_received_at_once_keeps_each_channels_order():
     assert direct == [0, 1, 2, 3]
 
 
+async def test_many_consumers_waiting_at_once_each_get_their_own_messages_in_order():
+    # The process's channels share one Redis key, and its capacity: room for both rounds.
+    layer = make_layer(capacity=1000)
+    try:
+        channels = [await layer.new_channel() for _ in range(300)]
+        await layer.group_change_many(add=[(f"user.{n}", c) for n, c in enumerate(channels)])
+
+        async def two(channel: str) -> list[int]:
+            return [(await layer.receive(channel))["n"] for _ in range(2)]
+
+        async with asyncio.timeout(20):
+            waiting = [asyncio.ensure_future(two(channel)) for channel in channels]
+            await asyncio.sleep(0.1)  # every consumer waits before anything is sent
+            for round_ in range(2):
+                await layer.group_send_many(
+                    [(f"user.{n}", {"type": "m", "n": n * 10 + round_}) for n in range(300)]
+                )
+            received = await asyncio.gather(*waiting)
+    finally:
+        await layer.flush()
+        await layer.close_pools()
+
+    assert received == [[n * 10, n * 10 + 1] for n in range(300)]
+
+
+async def test_when_the_last_waiting_consumer_goes_nobody_reads_for_it(layer):
+    channel = await layer.new_channel()
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.3):
+            await layer.receive(channel)
+    await asyncio.sleep(0)  # the cancelled reader finishes
+
+    reader = layer._local_readers[asyncio.get_running_loop()]
+    assert reader.waiting == 0
+    assert reader.task is not None
+    assert reader.task.done()
+    # A message sent while nobody waited is read by the next receive.
+    await layer.send(channel, {"type": "m"})
+    async with asyncio.timeout(5):
+        assert await layer.receive(channel) == {"type": "m"}
+
+
 async def test_group_change_many_adds_then_discards_in_one_call(layer):
     kept, gone = await layer.new_channel(), await layer.new_channel()
     await layer.group_change_many(add=[("g", kept), ("g", gone)])
