@@ -19,7 +19,14 @@ from apps.notifications.models import Notification
 from apps.posts.services import post_create
 from tests.conftest import use_workers_layer
 from tests.factories import UserFactory, make_friends
-from tests.wsclient import collect, http_json, recv_json, recv_nothing, ws_connect
+from tests.wsclient import (
+    collect,
+    http_json,
+    recv_json,
+    recv_nothing,
+    recv_nothing_on_each,
+    ws_connect,
+)
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -63,7 +70,7 @@ def test_clients_on_both_workers_get_every_post_made_while_redis_was_down(
         restarted = time.monotonic()
         received = [await collect(ws, 50, timeout=10) for ws in clients]
         recovery = time.monotonic() - restarted
-        quiet = [await recv_nothing(ws, 2) for ws in clients]
+        quiet = await recv_nothing_on_each(clients, 2)
         for ws in clients:
             await ws.close()
         return statuses, slowest_post, received, recovery, quiet
