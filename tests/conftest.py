@@ -161,12 +161,19 @@ def pushes(monkeypatch) -> Pushes:
     return recorded
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test that drives Chromium (the `browser` fixture of tests/web) is marked
-    `browser`, so `-m "not browser"` leaves them out without listing files."""
+    `browser`, so `-m "not browser"` leaves them out without listing files.
+
+    Under pytest-xdist (`make test`) they all run in one process, in one group: Chromium and
+    the two workers of `_workers` start there only, and two browsers never compete for the
+    two cores. Tests marked `xdist_group("heavy")` (hundreds of posts or sockets) likewise
+    run one after another in one process. xdist hands out the largest groups first."""
     for item in items:
         if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

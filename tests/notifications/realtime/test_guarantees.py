@@ -156,6 +156,7 @@ async def _connect_without_reading(url: str, key: str, **options) -> ClientConne
     + SLOW_READER_QUIET
     + SLOW_READER_CLOSE_BUDGET
 )
+@pytest.mark.xdist_group("heavy")  # one heavy test at a time under xdist (tests/conftest.py)
 def test_slow_reader_past_channel_capacity_still_gets_all_500_in_order(
     asgi_workers, pair, settings
 ):
@@ -268,6 +269,7 @@ def _committed_post(author) -> None:
         connection.close()
 
 
+@pytest.mark.xdist_group("heavy")  # one heavy test at a time under xdist (tests/conftest.py)
 def test_replay_live_seam_has_no_gap_and_no_duplicate(asgi_workers, pair):
     (_, author_key), (friend, friend_key) = pair
     stop = threading.Event()

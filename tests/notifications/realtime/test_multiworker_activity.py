@@ -30,6 +30,7 @@ async def _frames_until_quiet(ws, first_wait: float, quiet: float) -> list[dict]
             return frames
 
 
+@pytest.mark.xdist_group("heavy")  # one heavy test at a time under xdist (tests/conftest.py)
 def test_each_activity_type_and_its_switches_counted_on_real_sockets(asgi_workers):
     tito, tito_key = _user("tito")
     recipients = {}
