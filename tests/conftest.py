@@ -161,19 +161,43 @@ def pushes(monkeypatch) -> Pushes:
     return recorded
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test that drives Chromium (the `browser` fixture of tests/web) is marked
-    `browser`, so `-m "not browser"` leaves them out without listing files.
-
-    Under pytest-xdist (`make test`) they all run in one process, in one group: Chromium and
-    the two workers of `_workers` start there only, and two browsers never compete for the
-    two cores. Tests marked `xdist_group("heavy")` (hundreds of posts or sockets) likewise
-    run one after another in one process. xdist hands out the largest groups first."""
+    `browser`, so `-m "not browser"` leaves them out without listing files."""
     for item in items:
         if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
-            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+# The tests that `make test` (pytest-xdist, `--dist loadgroup`) keeps in one process, one
+# after another, by the start of their node id. tests/web: Chromium and the two workers of
+# `_workers` start in one process only, and two browsers never compete for the two cores.
+# "heavy": hundreds of posts, requests or sockets each, and budgets for a busy machine, not
+# for two of them at once. xdist hands out the largest groups first.
+XDIST_GROUPS = {
+    "tests/web/": "browser",
+    "tests/notifications/realtime/test_guarantees.py::test_slow_reader_": "heavy",
+    "tests/notifications/realtime/test_guarantees.py::test_replay_live_seam_": "heavy",
+    "tests/notifications/realtime/test_mass_disconnect.py::": "heavy",
+    "tests/project/test_gc_policy.py::test_a_worker_serving_inbox_pages_": "heavy",
+}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """`--dist loadgroup` with the groups above. xdist's own reads `xdist_group` marks into
+    the node ids, which pytest 9's node ids no longer let it do: its marks group nothing."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class Groups(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            for start, group in XDIST_GROUPS.items():
+                if nodeid.startswith(start):
+                    return group
+            return super()._split_scope(nodeid)
+
+    return Groups(config, log)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -242,7 +242,6 @@ def _get_inbox(port: int, key: str, count: int) -> None:
         connection.close()
 
 
-@pytest.mark.xdist_group("heavy")  # one heavy test at a time under xdist (tests/conftest.py)
 @pytest.mark.services
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)

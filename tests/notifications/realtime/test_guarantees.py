@@ -156,7 +156,6 @@ async def _connect_without_reading(url: str, key: str, **options) -> ClientConne
     + SLOW_READER_QUIET
     + SLOW_READER_CLOSE_BUDGET
 )
-@pytest.mark.xdist_group("heavy")  # one heavy test at a time under xdist (tests/conftest.py)
 def test_slow_reader_past_channel_capacity_still_gets_all_500_in_order(
     asgi_workers, pair, settings
 ):
@@ -269,7 +268,10 @@ def _committed_post(author) -> None:
         connection.close()
 
 
-@pytest.mark.xdist_group("heavy")  # one heavy test at a time under xdist (tests/conftest.py)
+# Live frames a connection of the seam test waits for after its replay.
+SEAM_LIVE_FRAMES = 5
+
+
 def test_replay_live_seam_has_no_gap_and_no_duplicate(asgi_workers, pair):
     (_, author_key), (friend, friend_key) = pair
     stop = threading.Event()
@@ -278,8 +280,11 @@ def test_replay_live_seam_has_no_gap_and_no_duplicate(asgi_workers, pair):
         ws = await ws_connect(b.ws_url, friend_key, query=f"after={after}")
         ids: list[int] = []
         synced = False
+        live = 0
         deadline = time.monotonic() + 1.0
-        while time.monotonic() < deadline:
+        # The seam is crossed once live frames follow the replay: a few of them end the
+        # connection early, the deadline ends it on a machine too busy to post that fast.
+        while time.monotonic() < deadline and live < SEAM_LIVE_FRAMES:
             try:
                 frame = await recv_json(ws, timeout=max(0.01, deadline - time.monotonic()))
             except TimeoutError:
@@ -288,6 +293,7 @@ def test_replay_live_seam_has_no_gap_and_no_duplicate(asgi_workers, pair):
                 synced = True
             elif frame["type"] == "new_post":
                 ids.append(frame["id"])
+                live += synced
         await ws.close()
         assert synced
         return ids

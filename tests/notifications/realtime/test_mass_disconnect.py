@@ -40,7 +40,6 @@ def group_members(client: redis.Redis, prefix: str, user_ids: list[int]) -> int:
     return sum(pipe.execute())
 
 
-@pytest.mark.xdist_group("heavy")  # one heavy test at a time under xdist (tests/conftest.py)
 def test_two_thousand_sockets_closing_at_once_leave_no_stale_group_member(asgi_workers):
     users = UserFactory.create_batch(USERS)
     keys = [Token.objects.create(user=user).key for user in users]
