@@ -14,6 +14,10 @@ PORT ?= 8000
 WORKERS ?= $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
 # The unit tier: no real PostgreSQL/Redis/uvicorn workers, no fuzzing, no browser.
 FAST_TESTS := -m "not services and not slow and not browser"
+# Two test processes (pytest-xdist), each with a test database of its own: most tests wait
+# on sockets, workers and timeouts rather than the CPU. loadgroup keeps the tests of one
+# xdist_group in one process (tests/conftest.py). `PYTEST_ARGS=-n0` runs in this process.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 
 .DEFAULT_GOAL := help
 .PHONY: help install install-runtime run serve worker beat migrate test test-fast lint fmt bench check clean
@@ -72,12 +76,13 @@ beat: install-runtime  ## the scheduler that starts an email digest round every 
 # scripts/ensure-test-tools.sh installs them when missing and it can (as root).
 test: lint  ## lint, then run the whole test suite (PostgreSQL when DATABASE_URL is set, else SQLite)
 	@scripts/ensure-test-tools.sh
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # --reuse-db keeps the PostgreSQL test database between runs and applies new migrations to
-# it; ARGS=--create-db rebuilds it. ARGS go to pytest, e.g. `make test-fast ARGS="tests/posts -x"`.
+# it; ARGS=--create-db rebuilds it. ARGS go to pytest, e.g. `make test-fast ARGS="tests/posts -x"`
+# (`ARGS=-n0` for one process, e.g. to use a debugger).
 test-fast: install  ## the unit tier only, on a kept test database: no services, slow or browser tests
-	$(BIN)/python -m pytest --reuse-db $(FAST_TESTS) -q $(ARGS)
+	$(BIN)/python -m pytest --reuse-db $(FAST_TESTS) $(PYTEST_ARGS) -q $(ARGS)
 
 # The contracts and the mypy settings are in pyproject.toml.
 lint: install  ## ruff lint + format check, import contracts (lint-imports), types (mypy)

@@ -21,19 +21,69 @@ def django_db_setup(django_db_setup, django_db_blocker) -> Iterator[None]:
 
     On PostgreSQL the test database also commits without waiting for its WAL to reach the
     disk, and transactional tests empty it with DELETE rather than TRUNCATE (below)."""
+    from django.apps import apps
     from django.db import connection
+    from django.db.models.signals import post_migrate
 
     with django_db_blocker.unblock():
         _restore_migration_data()
+        groups = _groups_with_permissions()
         if connection.vendor == "postgresql":
             _commit_without_waiting_for_the_disk(connection)
-    if connection.vendor != "postgresql":
-        yield
+
+    # A transactional test's flush deletes those rows too. In one process pytest-django runs
+    # every other database test first; pytest-xdist mixes them, so the flush (which sends
+    # post_migrate when it is done) puts the groups back.
+    last_app = [config for config in apps.get_app_configs() if config.models_module][-1]
+
+    def restore_groups(sender, using: str = "default", **kwargs) -> None:
+        # post_migrate is sent once per app; after the last one every permission is back.
+        if sender is last_app:
+            _recreate_groups(groups, using)
+
+    post_migrate.connect(restore_groups, weak=False, dispatch_uid="tests-restore-groups")
+    try:
+        if connection.vendor != "postgresql":
+            yield
+            return
+        with pytest.MonkeyPatch.context() as patch:
+            operations = type(connection.ops)
+            patch.setattr(operations, "sql_flush", _flush_by_delete(operations.sql_flush))
+            yield
+    finally:
+        post_migrate.disconnect(dispatch_uid="tests-restore-groups")
+
+
+def _groups_with_permissions() -> dict[str, list[tuple[str, str]]]:
+    """The groups the migrations made, each with its permissions as (app label, codename)."""
+    from django.contrib.auth.models import Group
+
+    return {
+        group.name: [
+            (permission.content_type.app_label, permission.codename)
+            for permission in group.permissions.select_related("content_type")
+        ]
+        for group in Group.objects.prefetch_related("permissions")
+    }
+
+
+def _recreate_groups(groups: dict[str, list[tuple[str, str]]], using: str) -> None:
+    """Put back the groups a flush deleted, with their permissions (one query when the
+    groups are there)."""
+    from django.contrib.auth.models import Group, Permission
+
+    if not groups or Group.objects.using(using).filter(name__in=groups).count() == len(groups):
         return
-    with pytest.MonkeyPatch.context() as patch:
-        operations = type(connection.ops)
-        patch.setattr(operations, "sql_flush", _flush_by_delete(operations.sql_flush))
-        yield
+    for name, permissions in groups.items():
+        group, _ = Group.objects.using(using).get_or_create(name=name)
+        group.permissions.set(
+            [
+                Permission.objects.using(using).get(
+                    content_type__app_label=app_label, codename=codename
+                )
+                for app_label, codename in permissions
+            ]
+        )
 
 
 def _commit_without_waiting_for_the_disk(connection) -> None:
@@ -167,6 +217,46 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
+
+
+# The tests that `make test` (pytest-xdist, `--dist loadgroup`) keeps in one process, one
+# after another, by the start of their node id. tests/web: Chromium and the two workers of
+# `_workers` start in one process only, and two browsers never compete for the two cores.
+# "heavy": hundreds of posts, requests or sockets each, and budgets for a busy machine, not
+# for two of them at once. xdist hands out the largest groups first. ALONE goes last, when
+# the other process has nothing left but the tests it already holds: its Redis timeouts of
+# half a second are asserted to within a fraction of a second.
+ALONE = "alone"
+XDIST_GROUPS = {
+    "tests/web/": "browser",
+    "tests/notifications/realtime/test_guarantees.py::test_slow_reader_": "heavy",
+    "tests/notifications/realtime/test_guarantees.py::test_replay_live_seam_": "heavy",
+    "tests/project/test_gc_policy.py::test_a_worker_serving_inbox_pages_": "heavy",
+    "tests/notifications/realtime/test_mass_disconnect.py::": ALONE,
+    "tests/notifications/realtime/test_redis_hang.py::": ALONE,
+}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """`--dist loadgroup` with the groups above. xdist's own reads `xdist_group` marks into
+    the node ids, which pytest 9's node ids no longer let it do: its marks group nothing."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class Groups(LoadGroupScheduling):  # type: ignore[misc]  # xdist is untyped
+        def _split_scope(self, nodeid: str) -> str:
+            for start, group in XDIST_GROUPS.items():
+                if nodeid.startswith(start):
+                    return group
+            return super()._split_scope(nodeid)
+
+        def _assign_work_unit(self, node) -> None:
+            if len(self.workqueue) > 1 and ALONE in self.workqueue:
+                self.workqueue.move_to_end(ALONE)
+            super()._assign_work_unit(node)
+
+    return Groups(config, log)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -5,6 +5,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -25,6 +26,12 @@ async def recv_nothing(ws: ClientConnection, timeout: float = 0.5) -> bool:
     except TimeoutError:
         return True
     return False
+
+
+async def recv_nothing_on_each(sockets: Iterable[ClientConnection], timeout: float) -> list[bool]:
+    """`recv_nothing` on every socket over one shared window: each socket is watched for the
+    whole `timeout`, and the test waits it out once rather than once per socket."""
+    return list(await asyncio.gather(*(recv_nothing(ws, timeout) for ws in sockets)))
 
 
 def http_json(

@@ -13,6 +13,9 @@ const form = document.getElementById("reply-form");
 const status = document.getElementById("reply-status");
 let next = null;
 let replyCount = 0;
+// Counts frames applied since the last reply was sent: one that arrives before the reply's
+// own answer may already count it.
+let countsFrames = 0;
 
 function replyItem(reply) {
   return h(
@@ -51,10 +54,13 @@ form.addEventListener("submit", async (event) => {
   event.preventDefault();
   status.textContent = "";
   try {
+    const framesBefore = countsFrames;
     const reply = await api.post(`/api/posts/${postId}/replies/`, { content: form.content.value });
     showFieldErrors(form, {});
     if (!next) replies.append(replyItem(reply)); // oldest first: it belongs on the last page
-    replyCount += 1;
+    // The server's count is the truth: once a frame came while this reply was on its way,
+    // the frame of this reply has set the count or will set it.
+    if (countsFrames === framesBefore) replyCount += 1;
     showCount();
     form.reset();
     status.textContent = "Reply posted.";
@@ -69,7 +75,10 @@ more.addEventListener("click", () => loadReplies(next));
 
 realtime.addEventListener("counts", ({ detail }) => {
   if (detail.post_id !== postId) return;
-  if (Number.isSafeInteger(detail.reply_count)) replyCount = detail.reply_count;
+  if (Number.isSafeInteger(detail.reply_count)) {
+    replyCount = detail.reply_count;
+    countsFrames += 1;
+  }
   showCounts(detail);
 });
 

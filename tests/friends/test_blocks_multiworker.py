@@ -8,7 +8,7 @@ from rest_framework.authtoken.models import Token
 from apps.friends.models import FriendRequest, Friendship
 from apps.notifications.models import Notification
 from tests.factories import UserFactory, make_friends
-from tests.wsclient import ahttp_json, recv_json, recv_nothing, ws_connect
+from tests.wsclient import ahttp_json, recv_json, recv_nothing, recv_nothing_on_each, ws_connect
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -58,10 +58,10 @@ def test_block_retracts_live_on_both_sides_and_unblock_restores_nothing(asgi_wor
         )
         _, incoming = await http(a, "GET", "/api/friend-requests/?direction=incoming", "alice")
         _, outgoing = await http(b, "GET", "/api/friend-requests/?direction=outgoing", "bob")
-        quiet_after_block = [await recv_nothing(ws, QUIET) for ws in (alice_ws, *bob_tabs)]
+        quiet_after_block = await recv_nothing_on_each((alice_ws, *bob_tabs), QUIET)
 
         unblock_status, _ = await http(b, "DELETE", f"/api/blocks/{bob.id}/", "alice")
-        quiet_after_unblock = [await recv_nothing(ws, QUIET) for ws in (alice_ws, *bob_tabs)]
+        quiet_after_unblock = await recv_nothing_on_each((alice_ws, *bob_tabs), QUIET)
         _, alice_inbox = await http(a, "GET", "/api/notifications/", "alice")
         for ws in (alice_ws, *bob_tabs, carol_ws):
             await ws.close()

@@ -150,3 +150,27 @@ def test_own_post_appears_in_the_authors_other_open_tabs(visit, pablo_and_tito):
     post_from(a, "Written in the first tab")
 
     expect(other.locator("#feed > li").first).to_contain_text("Written in the first tab")
+
+
+def test_a_reply_whose_live_count_comes_before_its_answer_is_counted_once(
+    visit, server, pablo_and_tito
+):
+    """The post's `post_counts` frame can beat the reply's own HTTP answer on a busy machine;
+    the page then already shows the reply in the count and must not add it again."""
+    pablo, tito = pablo_and_tito
+    post = post_as(server, pablo, "Reply to me")
+    b = visit(tito, path=f"/posts/{post['id']}/")
+    label = b.page.locator("#post .replies")
+    expect(label).to_have_text("0 replies")
+
+    def answer_after_the_frame(route) -> None:
+        response = route.fetch()  # the reply is committed and its frame sent
+        expect(label).to_have_text("1 reply")
+        route.fulfill(response=response)
+
+    b.page.route("**/api/posts/*/replies/", answer_after_the_frame)
+    b.page.get_by_label("Your reply").fill("First!")
+    b.page.get_by_role("button", name="Reply").click()
+
+    expect(b.page.locator("#reply-status")).to_have_text("Reply posted.")
+    expect(label).to_have_text("1 reply")

@@ -12,7 +12,13 @@ from rest_framework.authtoken.models import Token
 
 from apps.notifications.models import Notification
 from tests.factories import UserFactory, make_friends
-from tests.wsclient import collect, http_json, recv_json, recv_nothing, ws_connect
+from tests.wsclient import (
+    collect,
+    http_json,
+    recv_json,
+    recv_nothing_on_each,
+    ws_connect,
+)
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -54,7 +60,7 @@ def test_friends_on_both_workers_get_every_post_made_while_redis_hangs(asgi_work
             private_redis.thaw()
         posts.append(await asyncio.to_thread(timed_post, a, author_key, "thawed"))
         after = [await collect(ws, 1, timeout=deadline) for ws in [*clients, late]]
-        quiet = [await recv_nothing(ws, 2 * RECONCILE_SECONDS) for ws in [*clients, late]]
+        quiet = await recv_nothing_on_each([*clients, late], 2 * RECONCILE_SECONDS)
         for ws in [*clients, late]:
             await ws.close()
         return posts, during, handshake, replayed, synced, live, after, quiet
