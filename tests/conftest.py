@@ -52,6 +52,18 @@ def django_db_setup(django_db_setup, django_db_blocker) -> Iterator[None]:
             yield
     finally:
         post_migrate.disconnect(dispatch_uid="tests-restore-groups")
+        _close_the_async_database_thread()
+
+
+def _close_the_async_database_thread() -> None:
+    """Async tests run their `database_sync_to_async` calls on asgiref's one thread, whose
+    connection outlives them (the consumer skips Channels' closing hop on disconnect, see
+    NotificationConsumer.websocket_disconnect): it would keep the test database from being
+    dropped."""
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=30)
 
 
 def _groups_with_permissions() -> dict[str, list[tuple[str, str]]]:
