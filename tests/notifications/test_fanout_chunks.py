@@ -62,10 +62,13 @@ def _rows_per_recipient(post) -> dict[int, int]:
     return counts
 
 
+@pytest.mark.parametrize(("count", "online_step"), [(5, None), (7, 3)], ids=["offline", "online"])
 def test_a_post_past_the_chunk_size_reaches_every_friend_once_after_commit(
-    pushes, django_capture_on_commit_callbacks
+    pushes, online, django_capture_on_commit_callbacks, count, online_step
 ):
-    author, friends = _author_with_friends(5)
+    author, friends = _author_with_friends(count)
+    if online_step:
+        online(*friends[::online_step])
 
     with django_capture_on_commit_callbacks(execute=True):
         post = post_create(author=author, content="to many", type="thoughts")
@@ -200,21 +203,6 @@ def test_friends_online_are_stored_in_the_posting_transaction_before_the_rest(
         callback()
     first_push = sorted(user_id for user_id, _ in pushes.batches[0])
     assert first_push == [by_id[1].id, by_id[4].id]
-
-
-def test_with_friends_online_every_friend_gets_exactly_one_row(
-    pushes, online, django_capture_on_commit_callbacks
-):
-    author, friends = _author_with_friends(7)
-    online(*friends[::3])
-
-    with django_capture_on_commit_callbacks(execute=True):
-        post = post_create(author=author, content="to many", type="thoughts")
-
-    assert _rows_per_recipient(post) == {friend.id: 1 for friend in friends}
-    assert not PostFanout.objects.exists()
-    pushed = sorted(user_id for batch in pushes.batches for user_id, _ in batch)
-    assert pushed == sorted(friend.id for friend in friends)
 
 
 def test_at_most_a_chunk_of_online_friends_comes_first_lowest_ids_first(

@@ -12,6 +12,7 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -192,3 +193,11 @@ def start_push_service() -> PushService:
     service = PushService(server)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     return service
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 60) -> None:
+    """Poll until `condition()` is true: pushes arrive from another thread or process."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)

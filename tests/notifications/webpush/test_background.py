@@ -10,18 +10,12 @@ from rest_framework.authtoken.models import Token
 from apps.notifications.models import Notification
 from apps.notifications.webpush.subscriptions import push_subscription_save
 from tests.factories import UserFactory, make_friends
+from tests.notifications.webpush.pushservice import wait_for
 from tests.wsclient import ahttp_json
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 SLOW_SECONDS = 6.0
-
-
-def wait_for(condition, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_without_a_broker_a_post_answers_before_a_slow_push_service_and_the_push_still_arrives(

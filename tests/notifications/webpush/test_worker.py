@@ -4,7 +4,6 @@ nowhere, and not the browser of one connected to the other web worker."""
 
 import asyncio
 import os
-import time
 import uuid
 
 import pytest
@@ -13,16 +12,10 @@ from rest_framework.authtoken.models import Token
 from apps.notifications.models import Notification, PushSubscription
 from apps.notifications.webpush.subscriptions import push_subscription_save
 from tests.factories import UserFactory, make_friends
+from tests.notifications.webpush.pushservice import wait_for
 from tests.wsclient import ahttp_json, ws_connect
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-def wait_for(condition, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_the_worker_pushes_to_the_offline_friend_only(asgi_workers, celery_worker, push_service):

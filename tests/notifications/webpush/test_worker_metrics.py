@@ -16,6 +16,7 @@ from apps.posts.models import Post
 from apps.posts.services import post_create
 from project.celery import app
 from tests.factories import UserFactory, make_friends
+from tests.notifications.webpush.pushservice import wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -41,13 +42,6 @@ def metric(text: str, name: str, **labels: str) -> float:
     pattern = re.escape(name) + (r"\{" + re.escape(wanted) + r"\}" if labels else "")
     match = re.search(rf"^{pattern} (\S+)$", text, re.MULTILINE)
     return float(match[1]) if match else 0.0
-
-
-def wait_for(condition, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
 
 
 def test_the_worker_serves_its_push_and_task_counters_and_its_broker_health(
