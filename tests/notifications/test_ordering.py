@@ -12,6 +12,7 @@ from apps.notifications.selectors import notification_stream_after
 from apps.notifications.services import notification_create
 from apps.posts.services import post_create
 from tests.factories import UserFactory, make_friends
+from tests.locks import waits_on_a_lock
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -33,36 +34,13 @@ def test_after_reader_sees_every_notification_despite_concurrent_commits():
         make_friends(author, reader)
     rng = random.Random(7)
     delays = [rng.uniform(0, 0.05) for _ in range(60)]
-    stop = threading.Event()
-    seen: list[int] = []
-
-    def read_loop() -> None:
-        last = 0
-        try:
-            while not stop.is_set():
-                frames = notification_stream_after(user_id=reader.id, after_id=last, limit=100)
-                seen.extend(notification_id for notification_id, _ in frames)
-                last = seen[-1] if seen else last
-        finally:
-            connection.close()
 
     def write_loop(author) -> None:
         for _ in range(10):
             _slow_committing_post(author, delays)
 
-    reading = threading.Thread(target=read_loop)
-    reading.start()
     writers = [threading.Thread(target=write_loop, args=(a,)) for a in authors]
-    for writer in writers:
-        writer.start()
-    for writer in writers:
-        writer.join()
-    stop.set()
-    reading.join()
-    last = seen[-1] if seen else 0
-    seen.extend(
-        i for i, _ in notification_stream_after(user_id=reader.id, after_id=last, limit=1000)
-    )
+    seen = _read_while(reader, writers)
 
     stored = list(
         Notification.objects.filter(recipient=reader).order_by("id").values_list("id", flat=True)
@@ -170,7 +148,7 @@ def test_a_writer_waits_only_for_writers_to_the_same_recipient():
         unrelated.start()
         unrelated.join(5)
         same.start()
-        same_waited = _waits_on_a_lock(seconds=10)
+        same_waited = waits_on_a_lock(seconds=10)
         assert not unrelated.is_alive(), "a message to someone else waited"
         assert same_waited, "a message to the same recipient did not wait"
     finally:
@@ -180,18 +158,3 @@ def test_a_writer_waits_only_for_writers_to_the_same_recipient():
                 thread.join(10)
 
     assert Notification.objects.filter(recipient=busy).count() == 2
-
-
-def _waits_on_a_lock(*, seconds: float) -> bool:
-    """Whether another backend of this database waits on a lock within `seconds`."""
-    deadline = time.monotonic() + seconds
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone():
-                return True
-            time.sleep(0.01)
-    return False

@@ -1,7 +1,6 @@
 """A like or a reply racing a block between its author and the post's author."""
 
 import threading
-import time
 
 import pytest
 from django.db import connection, transaction
@@ -12,23 +11,9 @@ from apps.notifications.models import Notification
 from apps.posts.models import Like, Reply
 from apps.posts.services import post_like, reply_create
 from tests.factories import PostFactory, UserFactory, make_friends
+from tests.locks import waits_on_a_lock
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-def _waits_on_a_lock(*, seconds: float) -> bool:
-    """Whether another backend of this database waits on a lock within `seconds`."""
-    deadline = time.monotonic() + seconds
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone():
-                return True
-            time.sleep(0.01)
-    return False
 
 
 @pytest.mark.parametrize(
@@ -73,7 +58,7 @@ def test_an_activity_racing_a_block_leaves_nothing_in_the_blockers_inbox(act):
     actor = threading.Thread(target=activity)
     actor.start()
     # Before the block commits: a held friendship makes the activity wait for it.
-    _waits_on_a_lock(seconds=2)
+    waits_on_a_lock(seconds=2)
     release.set()
     blocker.join(10)
     actor.join(10)
