@@ -359,20 +359,22 @@ def _run_storm(workers: list[Worker], authors: _Authors, *, pooled: bool) -> _St
     connection.close()  # this process holds no backend during the storm
     context = multiprocessing.get_context("fork")
     pipes, processes = [], []
-    for index, worker in enumerate(workers):
+    for _ in workers:
         ours, theirs = context.Pipe()
         process = context.Process(target=_storm_main, args=(theirs,), daemon=True)
         process.start()
         pipes.append(ours)
         processes.append(process)
-        share = friends[index :: len(workers)]
-        ours.send(
-            (f"{worker.ws_url}/ws/notifications/", [(key, last_ids[uid]) for uid, key in share])
-        )
     sampler = _Sampler()
-    time.sleep(0.3)  # the clients are forked and waiting
+    time.sleep(0.3)  # the clients are forked and waiting for their sockets
     cpu_before = sum(_cpu_seconds(worker) for worker in workers)
     with sampler.running():
+        # Each client starts its storm as soon as it has its share.
+        for index, (worker, pipe) in enumerate(zip(workers, pipes, strict=True)):
+            share = friends[index :: len(workers)]
+            pipe.send(
+                (f"{worker.ws_url}/ws/notifications/", [(key, last_ids[u]) for u, key in share])
+            )
         results = [pipe.recv() for pipe in pipes]
     worker_cpu = sum(_cpu_seconds(worker) for worker in workers) - cpu_before
     for process in processes:

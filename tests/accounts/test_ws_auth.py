@@ -1,4 +1,5 @@
 import pytest
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
@@ -7,6 +8,7 @@ from apps.accounts.models import User
 from apps.accounts.ws_auth import _user_for_token
 from project.asgi import application
 from tests.factories import TokenFactory, UserFactory
+from tests.plans import rows_read_without_nested_loops, statements_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -77,3 +79,12 @@ async def test_the_user_a_token_names_is_loaded_with_every_field_as_the_orm_load
     assert [getattr(user, name) for name in fields] == [getattr(stored, name) for name in fields]
     assert not user._state.adding
     assert user._state.db == "default"
+
+
+@pytest.mark.services
+def test_a_token_reads_one_user_row_whatever_join_the_planner_prefers():
+    UserFactory.create_batch(30)
+    token = TokenFactory()
+    [lookup] = statements_of(lambda: async_to_sync(_user_for_token)(token.key))
+
+    assert rows_read_without_nested_loops(lookup, User._meta.db_table) == 1

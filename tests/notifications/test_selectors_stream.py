@@ -3,9 +3,11 @@
 import pytest
 from django.utils import timezone
 
+from apps.accounts.models import User
 from apps.notifications.selectors import notification_stream_from
 from apps.notifications.serializers import frame_for
 from tests.factories import NotificationFactory, UserFactory
+from tests.plans import rows_read_without_nested_loops, statements_of
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +71,15 @@ def test_a_done_row_is_replayed_as_a_gap_as_the_catch_up_api_leaves_it_out():
     _, rows = notification_stream_from(user_id=alice.id, after_id=seen.id, limit=10)
 
     assert rows == [(done.id, None), (kept.id, frame_for(kept))]
+
+
+@pytest.mark.services
+def test_a_replay_reads_one_user_row_per_notification_whatever_join_the_planner_prefers():
+    UserFactory.create_batch(30)
+    alice = UserFactory()
+    seen, *missed = NotificationFactory.create_batch(3, recipient=alice)
+    [replay] = statements_of(
+        lambda: notification_stream_from(user_id=alice.id, after_id=seen.id, limit=500)
+    )
+
+    assert rows_read_without_nested_loops(replay, User._meta.db_table) == len(missed)
