@@ -158,10 +158,21 @@ function forget(key) {
 
 // --- loading ---
 
+// Pages being fetched, and the live changes that arrived meanwhile, applied in order once
+// the fetched entries are in place.
+let fetching = 0;
+const afterFetch = [];
+
+function whenFetched(apply) {
+  if (fetching) afterFetch.push(apply);
+  else apply();
+}
+
 async function loadPage(url) {
   const fromButton = document.activeElement === more;
   const before = rows.size;
   more.disabled = true;
+  fetching += 1;
   try {
     const query = {
       page_size: 20,
@@ -180,6 +191,9 @@ async function loadPage(url) {
   } catch (error) {
     say(error);
   } finally {
+    fetching -= 1;
+    // A frame the fetched entries already count is skipped then (its id is known).
+    if (!fetching) for (const apply of afterFetch.splice(0)) apply();
     more.hidden = !next;
     more.disabled = false;
     skeleton.hidden = true;
@@ -440,6 +454,12 @@ realtime.addEventListener("notification", ({ detail: { frame: item } }) => {
     if (!rows.has(item.id)) render(item.id, item, { atTop: true });
     return;
   }
+  // While groups are being fetched, a frame waits for them: on its own it would stand in
+  // for a group whose other members and actors only the server's entry holds.
+  whenFetched(() => showInGroup(item));
+});
+
+function showInGroup(item) {
   const { key, count } = groupOf(item);
   const known = rows.get(key)?.entry;
   if (known?.ids.includes(item.id)) return;
@@ -460,7 +480,7 @@ realtime.addEventListener("notification", ({ detail: { frame: item } }) => {
     },
     { atTop: true },
   );
-});
+}
 
 let regroupTimer = null;
 
@@ -520,7 +540,10 @@ realtime.addEventListener("synced", async () => {
   }
 });
 
-realtime.addEventListener("removed", ({ detail: ids }) => {
+// A removal that lands during a fetch waits for it: the fetch may bring the removed rows.
+realtime.addEventListener("removed", ({ detail: ids }) => whenFetched(() => removeRows(ids)));
+
+function removeRows(ids) {
   const removed = new Set(ids);
   for (const [key, { entry }] of [...rows]) {
     if (!grouped) {
@@ -537,6 +560,6 @@ realtime.addEventListener("removed", ({ detail: ids }) => {
       render(key, { ...entry, ids: left, count, actor_count: actorCount });
     }
   }
-});
+}
 
 loadPage();

@@ -84,3 +84,105 @@ def test_mentions_in_a_post_are_links(visit, server, pablo_and_tito):
     )
     # Text, never markup.
     expect(card.locator(".post-content")).to_contain_text("<b>tonight</b>")
+
+
+def _liked_by_three(server, pablo):
+    others = [browser_user(name) for name in ("mia", "leo", "ana")]
+    for other in others:
+        make_friends(pablo, other)
+    post = post_as(server, pablo, "Held reload")
+    for other in others:
+        _like(server, other, post)
+    return post
+
+
+def _hold_the_next_groups_fetch(page, during) -> list[str]:
+    """Answer the page's next fetch of its groups with what the server held before
+    `during()` ran; returns the URLs held (one, once it happened)."""
+    held: list[str] = []
+
+    def hold(route) -> None:
+        if held:
+            route.continue_()
+            return
+        held.append(route.request.url)
+        response = route.fetch()
+        during()
+        route.fulfill(response=response)
+
+    page.route(re.compile(r"/api/notifications/\?.*grouped=true"), hold)
+    return held
+
+
+def _read_elsewhere(server, user) -> None:
+    """Mark the user's newest notification read through the API: their grouped inbox page
+    hears of it and fetches its groups again."""
+    token = TokenFactory(user=user).key
+    status, page = http_json("GET", f"{server}/api/notifications/?page_size=1", token)
+    assert status == 200, page
+    newest = page["results"][0]["id"]
+    status, body = http_json("POST", f"{server}/api/notifications/{newest}/read/", token)
+    assert status == 200, body
+
+
+def test_a_like_arriving_while_the_grouped_inbox_reloads_joins_the_servers_group(
+    visit, server, pablo_and_tito
+):
+    """A frame that lands while the page fetches its groups again must not stand in for the
+    group: the entry keeps every actor the server knows and adds the new one."""
+    pablo, tito = pablo_and_tito
+    post = _liked_by_three(server, pablo)
+    author = visit(pablo, path="/inbox/?view=grouped")
+    groups = author.page.locator("#inbox-list > li")
+    expect(groups.first).to_contain_text("ana, leo and 1 other liked your post")
+    toast = author.page.locator("#toasts .toast")
+
+    def like_and_wait_for_its_frame() -> None:
+        _like(server, tito, post)
+        expect(toast.filter(has_text="tito")).to_have_count(1)
+
+    held = _hold_the_next_groups_fetch(author.page, like_and_wait_for_its_frame)
+    _read_elsewhere(server, pablo)
+
+    expect(groups).to_have_count(1)
+    expect(groups.first).to_contain_text("tito, ana and 2 others liked your post")
+    expect(groups.first.locator(".count-pill")).to_have_text("4")
+    assert held, "the page did not fetch its groups again"
+
+
+def test_an_unlike_arriving_while_the_grouped_inbox_reloads_leaves_the_group(
+    visit, server, pablo_and_tito
+):
+    pablo, tito = pablo_and_tito
+    post = _liked_by_three(server, pablo)
+    _like(server, tito, post)
+    author = visit(pablo)
+    frames: list[str] = []
+    author.page.on(
+        "websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(payload))
+    )
+    author.open("/inbox/?view=grouped")
+    groups = author.page.locator("#inbox-list > li")
+    expect(groups.first).to_contain_text("tito, ana and 2 others liked your post")
+
+    def unlike_and_wait_for_its_frame() -> None:
+        status, body = http_json(
+            "DELETE", f"{server}/api/posts/{post['id']}/like/", TokenFactory(user=tito).key
+        )
+        assert status == 200, body
+        for _ in range(100):
+            if any("notification_removed" in str(frame) for frame in frames):
+                break
+            author.page.wait_for_timeout(50)
+        else:
+            raise AssertionError("the removal's frame never came")
+        author.page.wait_for_timeout(100)  # and the page has handled it
+
+    held = _hold_the_next_groups_fetch(author.page, unlike_and_wait_for_its_frame)
+    _read_elsewhere(server, pablo)
+
+    expect(groups).to_have_count(1)
+    # Three people now (which one left, a removal does not say: the names wait for a reload).
+    expect(groups.first.locator(".count-pill")).to_have_text("3")
+    expect(groups.first).to_contain_text("and 1 other liked your post")
+    assert held, "the page did not fetch its groups again"
