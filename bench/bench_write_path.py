@@ -333,29 +333,36 @@ def _throughput_table(people: dict[str, Any]) -> Table:
         title=f"{POSTERS} concurrent posters, {POSTER_FRIENDS} friends each (overlapping)",
         columns=["lock", "rows/s", "ratio", "rows", "recipients with a missed row"],
     )
-    results: dict[str, list[tuple[float, int, int]]] = {"global": [], "recipient": []}
-    for _ in range(2):  # interleaved, so drift on the machine hits both alike
-        for mode in ("global", "recipient"):
+    modes = {
+        "none": "no lock at all (order not kept)",
+        "global": "global (before)",
+        "recipient": "per-recipient",
+    }
+    results: dict[str, list[tuple[float, int, int]]] = {mode: [] for mode in modes}
+    for _ in range(2):  # interleaved, so drift on the machine hits every mode alike
+        for mode in modes:
             with _lock_mode(mode):
                 results[mode].append(_posters_run(people))
             _clean()
-    base = statistics.median(rate for rate, _, _ in results["global"])
-    for mode, label in (("global", "global (before)"), ("recipient", "per-recipient")):
-        rate = statistics.median(r for r, _, _ in results[mode])
+    rates = {mode: statistics.median(r for r, _, _ in runs) for mode, runs in results.items()}
+    for mode, label in modes.items():
         rows = sum(n for _, n, _ in results[mode])
         missed = sum(v for _, _, v in results[mode])
-        table.add(label, rate, f"{rate / base:.2f}x", rows, missed)
-    rate = statistics.median(r for r, _, _ in results["recipient"])
-    clean = all(v == 0 for runs in results.values() for _, _, v in runs)
+        table.add(label, rates[mode], f"{rates[mode] / rates['none']:.2f}x", rows, missed)
+    rate = rates["recipient"]
+    clean = all(v == 0 for _, _, v in results["recipient"])
     table.notes += [
         f"Each poster process posts {POSTS_PER_POSTER} times; the friend sets come from one "
         f"pool of {POSTER_POOL:,} users, so most recipients get rows from several posters "
         "at once. rows/s: rows stored / wall time from the first fork to the last exit "
         "(median of 2 interleaved runs each).",
         "A reader process follows the `after=` stream of every 25th pooled user the whole "
-        "time and compares what it saw with the table at the end.",
-        f"Targets: at least the global lock's rate ({'met' if rate >= base else 'NOT met'}), "
-        f"no ordering violation ({'met' if clean else 'NOT met'}).",
+        "time and compares what it saw with the table at the end; with no lock at all it "
+        "may see ids out of commit order, which is what the ordering is for.",
+        f"Targets: at least the rate with no lock at all "
+        f"({'met' if rate >= rates['none'] else 'NOT met'}; the global lock's: "
+        f"{'met' if rate >= rates['global'] else 'NOT met'}), no ordering violation with the "
+        f"per-recipient lock ({'met' if clean else 'NOT met'}).",
     ]
     return table
 
