@@ -484,14 +484,19 @@ function showInGroup(item) {
 
 let regroupTimer = null;
 
+/** Fetch the groups again shortly (once for a burst of changes). */
+function regroupSoon() {
+  clearTimeout(regroupTimer);
+  regroupTimer = setTimeout(reload, 200);
+}
+
 /** Another tab (or this one) changed read or done state: show what the server now holds. */
 realtime.addEventListener("updated", ({ detail: update }) => {
   if (update.state === "seen") return;
   if (grouped) {
     // A group's counts span items this page never loaded: ask for the groups again.
     if (update.ids.some((id) => [...rows.values()].some(({ entry }) => entry.ids.includes(id))) || update.state === "undone") {
-      clearTimeout(regroupTimer);
-      regroupTimer = setTimeout(reload, 200);
+      regroupSoon();
     }
     return;
   }
@@ -555,9 +560,11 @@ function removeRows(ids) {
     if (!left.length) forget(key);
     else {
       const count = entry.count - (entry.ids.length - left.length);
-      // Which actors went is not known here: likes are one per person, others keep theirs.
+      // Which actors went is not known here: likes are one per person, others keep theirs
+      // until the server's groups, fetched again, name who is left.
       const actorCount = entry.latest.type === "post_liked" ? count : entry.actor_count;
       render(key, { ...entry, ids: left, count, actor_count: actorCount });
+      regroupSoon();
     }
   }
 }
