@@ -26,6 +26,8 @@ def rows_read_without_nested_loops(sql: str, table: str) -> int:
         cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
         row = cursor.fetchone()
+        # Rolled back: the setting (and anything ANALYZE ran) ends with this block.
+        transaction.set_rollback(True)
     assert row is not None
     plan = row[0] if isinstance(row[0], list) else json.loads(row[0])
     return sum(
