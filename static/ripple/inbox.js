@@ -168,14 +168,17 @@ function whenFetched(apply) {
   else apply();
 }
 
-async function loadPage(url) {
+const PAGE_SIZE = 20;
+const MAX_PAGE_SIZE = 100; // the API's bound
+
+async function loadPage(url, size = PAGE_SIZE) {
   const fromButton = document.activeElement === more;
   const before = rows.size;
   more.disabled = true;
   fetching += 1;
   try {
     const query = {
-      page_size: 20,
+      page_size: size,
       unread: unreadOnly.checked ? "true" : undefined,
       grouped: grouped ? "true" : undefined,
       type: filter ? FILTERS[filter].join(",") : undefined,
@@ -207,11 +210,24 @@ function loadMore() {
   if (next && !more.disabled) loadPage(next);
 }
 
-function reload() {
+/**
+ * Fetch the list again from the top. With `keepPlace` (the same view, its contents changed
+ * elsewhere) as many entries come back as were shown, and the focus returns to the entry
+ * and the control it was on, so triage by keyboard goes on where it was.
+ */
+async function reload({ keepPlace = false } = {}) {
+  const row = keepPlace ? focusedRow() : null;
+  const focus = row && { key: row.dataset.key, action: document.activeElement.dataset?.action };
+  const size = keepPlace ? Math.min(MAX_PAGE_SIZE, Math.max(PAGE_SIZE, rows.size)) : PAGE_SIZE;
   rows.clear();
   list.replaceChildren();
   next = null;
-  return loadPage();
+  await loadPage(undefined, size);
+  if (!focus) return;
+  const again = list.querySelector(`:scope > li[data-key="${CSS.escape(focus.key)}"]`);
+  if (!again) return;
+  const control = focus.action && again.querySelector(`[data-action="${CSS.escape(focus.action)}"]`);
+  (control ?? again.querySelector("a")).focus();
 }
 
 // --- seen: what this page shows while it is visible has been seen ---
@@ -487,7 +503,7 @@ let regroupTimer = null;
 /** Fetch the groups again shortly (once for a burst of changes). */
 function regroupSoon() {
   clearTimeout(regroupTimer);
-  regroupTimer = setTimeout(reload, 200);
+  regroupTimer = setTimeout(() => reload({ keepPlace: true }), 200);
 }
 
 /** Another tab (or this one) changed read or done state: show what the server now holds. */
@@ -525,7 +541,7 @@ realtime.addEventListener("synced", async () => {
     return;
   }
   if (grouped) {
-    reload();
+    reload({ keepPlace: true });
     return;
   }
   const held = [...rows.keys()].slice(0, 100);

@@ -6,6 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from apps.notifications.models import NotificationPreference
 from tests.factories import TokenFactory
 from tests.web.conftest import post_as
 from tests.wsclient import http_json
@@ -127,3 +128,30 @@ def test_feed_scrolled_down_counts_new_posts_instead_of_shifting(visit, server, 
     expect(cards.first).to_contain_text("Fresh news")
     expect(button).to_be_hidden()
     page.wait_for_function("window.scrollY === 0")
+
+
+def test_grouped_inbox_fetched_again_keeps_the_entries_loaded_and_the_focus(
+    visit, server, pablo_and_tito
+):
+    """Reading a group by keyboard makes the page fetch its groups again (their counts span
+    rows it never loaded); the entries loaded past the first page and the focus stay."""
+    pablo, tito = pablo_and_tito
+    # No batching: every post is a group of its own.
+    NotificationPreference.objects.create(user=tito, batch_window_seconds=0)
+    for number in range(23):
+        post_as(server, pablo, f"Post number {number}")
+    page = visit(tito, path="/inbox/?view=grouped").page
+    groups = page.locator("#inbox-list > li")
+    expect(groups).to_have_count(20)
+    page.get_by_role("button", name="Load more").click()
+    expect(groups).to_have_count(23)
+    groups.nth(1).get_by_role("link").focus()
+    key = groups.nth(1).get_attribute("data-key")
+
+    with page.expect_response(lambda response: "grouped=true" in response.url):
+        page.keyboard.press("u")
+
+    expect(groups.nth(1)).not_to_have_class(re.compile(r"\bunread\b"))
+    expect(groups).to_have_count(23)
+    expect(groups.nth(1)).to_have_attribute("data-key", key)
+    expect(groups.nth(1).get_by_role("button", name=re.compile("^Done"))).to_be_focused()
