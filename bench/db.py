@@ -71,6 +71,11 @@ def use_bench_database(name: str = BENCH_DATABASE) -> None:
     ensure_database(name)
     for alias in connections:
         connections[alias].close()
+        # A connection pool keeps its connections to the database it was opened on: the
+        # next query would reach the previous benchmark's database, not this one.
+        close_pool = getattr(connections[alias], "close_pool", None)
+        if close_pool is not None:
+            close_pool()
     settings.DATABASES["default"]["NAME"] = name
     connection.settings_dict["NAME"] = name
     call_command("migrate", verbosity=0, interactive=False)
