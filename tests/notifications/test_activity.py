@@ -563,7 +563,8 @@ def test_a_reply_locks_its_mentioned_and_participants_in_one_statement_in_id_ord
     with CaptureQueriesContext(connection) as queries:
         reply_create(post=post, author=replier, content=f"@{second.username} look")
 
-    locks = [query["sql"] for query in queries if "FOR NO KEY UPDATE" in query["sql"]]
+    # The one statement that creates and locks inbox rows (delivery.recipients_lock).
+    locks = [query["sql"] for query in queries if "INTO notifications_inbox" in query["sql"]]
     assert len(locks) == 1
     assert {row.recipient_id for row in _rows(actor=replier)} == {author.id, first.id, second.id}
 
