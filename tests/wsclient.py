@@ -28,6 +28,20 @@ async def recv_nothing(ws: ClientConnection, timeout: float = 0.5) -> bool:
     return False
 
 
+async def recv_no_notification(ws: ClientConnection, timeout: float) -> bool:
+    """Whether no notification frame (one with an `id`) arrives within `timeout`; control
+    frames, such as the `synced` a worker sends every socket once its Redis is back, may."""
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            frame = await recv_json(ws, timeout=left)
+        except TimeoutError:
+            return True
+        if "id" in frame:
+            return False
+    return True
+
+
 async def recv_nothing_on_each(sockets: Iterable[ClientConnection], timeout: float) -> list[bool]:
     """`recv_nothing` on every socket over one shared window: each socket is watched for the
     whole `timeout`, and the test waits it out once rather than once per socket."""

@@ -164,6 +164,13 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         if self.cursor:
             await self.cursor.replay(announce=False)
 
+    async def resync(self) -> None:
+        """Catch up, then say `synced`: pushes that are not notifications (removals, read
+        state) may have been lost, and the client refreshes what it shows (the reconciler
+        calls this once the channel layer is back)."""
+        if self.cursor:
+            await self.cursor.replay(announce=True)
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not self._frames.allow():
             await self._send_error(ERROR_FLOOD)

@@ -11,6 +11,11 @@ changes (it restarted and forgot them) and at least three times per group expiry
 groups marked occupied (`realtime.presence`) three times per presence expiry, and leaves
 that failed are retried. A lost push therefore reaches the client within about two
 intervals of the row being committed, whether Redis is up, down or hung.
+
+Pushes that are not stored notifications (removals, read-state changes, counts) have no
+row to replay. So when the layer comes back after failing (unreachable, hung, or restarted
+with a new run id), every connection of this worker catches up and is sent `synced`
+again, one after another: the client then refreshes what it shows from the API.
 """
 
 import asyncio
@@ -40,6 +45,9 @@ class Reconciler:
         self.memberships = memberships
         self._behind: dict[Connection, int] = {}
         self._server_ids: list[str] | None = None
+        # The layer failed since it last answered: pushes may have been lost meanwhile.
+        self._layer_failed = False
+        self._resync: asyncio.Task[None] | None = None
         self._memberships_refreshed_at = 0.0
         self._presence_refreshed_at = 0.0
         self._task: asyncio.Task[None] | None = None
@@ -55,6 +63,7 @@ class Reconciler:
     def memberships_lost(self) -> None:
         """A join failed: re-add every membership as soon as Redis answers."""
         self._server_ids = None
+        self._layer_failed = True
 
     async def _run(self) -> None:
         while self.registry.connections:
@@ -100,6 +109,7 @@ class Reconciler:
             server_ids = await layer.server_ids()
             started = time.monotonic()
             due = started - self._memberships_refreshed_at > layer.group_expiry / 3
+            restarted = self._server_ids is not None and server_ids != self._server_ids
             if server_ids != self._server_ids or due:
                 await layer.group_change_many(
                     add=[(user_group(c.user_id), c.channel_name) for c in self.registry.connections]
@@ -110,12 +120,31 @@ class Reconciler:
             elif started - self._presence_refreshed_at > layer.presence_expiry / 3:
                 await layer.touch_groups({user_group(c.user_id) for c in self.registry.connections})
                 self._presence_refreshed_at = started
+            if self._layer_failed or restarted:
+                self._layer_failed = False
+                self._start_resync()
         except Exception as error:
             self._server_ids = None
+            self._layer_failed = True
             logger.warning(
                 "channel layer unreachable, delivering from the database: %s",
                 type(error).__name__,
             )
+
+    def _start_resync(self) -> None:
+        if self._resync is None or self._resync.done():
+            self._resync = asyncio.get_running_loop().create_task(self.resync_all())
+
+    async def resync_all(self) -> None:
+        """Resync every open connection, one after another: a replay is a query each, and
+        the clients' refreshes that follow come spread out rather than all at once."""
+        for connection in list(self.registry.connections):
+            if connection not in self.registry.connections:
+                continue
+            try:
+                await connection.resync()
+            except Exception:
+                logger.warning("resync failed for user %s", connection.user_id, exc_info=True)
 
 
 local_reconciler = per_loop(lambda: Reconciler(local_registry(), local_memberships()))

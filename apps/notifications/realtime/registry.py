@@ -19,6 +19,8 @@ class Connection(Protocol):
 
     async def catch_up(self) -> None: ...
 
+    async def resync(self) -> None: ...
+
 
 class Registry:
     """Open connections by user, for the per-user socket limit and the reconciler."""

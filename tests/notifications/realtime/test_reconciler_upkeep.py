@@ -17,8 +17,13 @@ class FakeConnection:
     channel_name: str
     last_id: int = 0
 
+    resyncs: int = 0
+
     async def catch_up(self) -> None:
         return
+
+    async def resync(self) -> None:
+        self.resyncs += 1
 
 
 class RecordingLayer:
@@ -28,9 +33,13 @@ class RecordingLayer:
     def __init__(self) -> None:
         self.added: list[list[tuple[str, str]]] = []
         self.touched: list[set[str]] = []
+        self.run_id = "run-1"
+        self.down = False
 
     async def server_ids(self) -> list[str]:
-        return ["run-1"]
+        if self.down:
+            raise ConnectionError("Redis is down")
+        return [self.run_id]
 
     async def group_change_many(self, *, add=(), discard=(), chunk_timeout=None) -> None:
         self.added.append(list(add))
@@ -75,3 +84,58 @@ async def test_presence_marks_are_refreshed_three_times_per_expiry(layer, clock)
 
     assert [set(added) for added in layer.added] == [{(user_group(1), "c1"), (user_group(2), "c2")}]
     assert layer.touched == [{user_group(1), user_group(2)}]
+
+
+def _two_connections() -> tuple[Registry, list[FakeConnection]]:
+    registry = Registry()
+    connections = [FakeConnection(user_id=i, channel_name=f"c{i}") for i in (1, 2)]
+    for connection in connections:
+        registry.register(connection)
+    return registry, connections
+
+
+async def _maintain_and_resync(reconciler: Reconciler) -> None:
+    await reconciler.maintain()
+    if reconciler._resync is not None:
+        await reconciler._resync
+
+
+async def test_connections_resync_once_the_layer_answers_again_after_failing(layer):
+    registry, connections = _two_connections()
+    reconciler = Reconciler(registry, Memberships())
+    await _maintain_and_resync(reconciler)
+    assert [c.resyncs for c in connections] == [0, 0]  # the first answer: nothing was lost
+
+    layer.down = True
+    await _maintain_and_resync(reconciler)
+    await _maintain_and_resync(reconciler)
+    assert [c.resyncs for c in connections] == [0, 0]  # nothing to resync through yet
+
+    layer.down = False
+    await _maintain_and_resync(reconciler)
+    await _maintain_and_resync(reconciler)
+    assert [c.resyncs for c in connections] == [1, 1]
+
+
+async def test_a_restarted_redis_resyncs_connections_and_a_steady_one_does_not(layer, clock):
+    registry, connections = _two_connections()
+    reconciler = Reconciler(registry, Memberships())
+    await _maintain_and_resync(reconciler)
+    clock.now += 30
+    await _maintain_and_resync(reconciler)
+    assert [c.resyncs for c in connections] == [0, 0]
+
+    layer.run_id = "run-2"  # restarted between two passes: its memberships are gone
+    await _maintain_and_resync(reconciler)
+    assert [c.resyncs for c in connections] == [1, 1]
+
+
+async def test_a_failed_join_resyncs_connections_when_the_layer_answers(layer):
+    registry, connections = _two_connections()
+    reconciler = Reconciler(registry, Memberships())
+    await _maintain_and_resync(reconciler)
+
+    reconciler.memberships_lost()
+    await _maintain_and_resync(reconciler)
+
+    assert [c.resyncs for c in connections] == [1, 1]
