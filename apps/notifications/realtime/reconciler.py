@@ -137,12 +137,14 @@ class Reconciler:
 
     async def resync_all(self) -> None:
         """Resync every open connection, one after another: a replay is a query each, and
-        the clients' refreshes that follow come spread out rather than all at once."""
+        the clients' refreshes that follow come spread out rather than all at once. Each is
+        bounded, so a socket that does not drain holds up the others no longer than that."""
         for connection in list(self.registry.connections):
             if connection not in self.registry.connections:
                 continue
             try:
-                await connection.resync()
+                async with asyncio.timeout(settings.RIPPLE_PUSH_TIMEOUT_SECONDS):
+                    await connection.resync()
             except Exception:
                 logger.warning("resync failed for user %s", connection.user_id, exc_info=True)
 

@@ -1,5 +1,6 @@
 """The reconciler's Redis upkeep: memberships re-added, presence marks refreshed in time."""
 
+import asyncio
 from dataclasses import dataclass
 
 import pytest
@@ -139,3 +140,19 @@ async def test_a_failed_join_resyncs_connections_when_the_layer_answers(layer):
     await _maintain_and_resync(reconciler)
 
     assert [c.resyncs for c in connections] == [1, 1]
+
+
+async def test_a_resync_that_hangs_holds_up_the_others_no_longer_than_its_bound(layer, settings):
+    settings.RIPPLE_PUSH_TIMEOUT_SECONDS = 0.05
+    registry, connections = _two_connections()
+    stuck = connections[0]
+
+    async def never_drains() -> None:
+        await asyncio.sleep(60)
+
+    stuck.resync = never_drains  # type: ignore[method-assign]
+    reconciler = Reconciler(registry, Memberships())
+
+    await asyncio.wait_for(reconciler.resync_all(), 1)
+
+    assert connections[1].resyncs == 1
