@@ -72,6 +72,8 @@ class NotificationConsumer(AsyncWebsocketConsumer):
 
     user_id: int
     cursor: DeliveryCursor | None = None
+    # In the user's group: left on the way out, accepted or not.
+    joined = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -113,19 +115,24 @@ class NotificationConsumer(AsyncWebsocketConsumer):
             await self._refuse(ERROR_AFTER, CLOSE_BAD_REQUEST)
             return
         self.cursor = DeliveryCursor(user_id=self.user_id, send=self._send_json)
+        self.joined = True
         if not await local_memberships().join(user_group(self.user_id), self.channel_name):
             # Redis is down or hung: serve from the database until the reconciler re-adds it.
             local_reconciler().memberships_lost()
+        # The start point is read after joining (a row committed later is pushed to the
+        # group, which now includes this socket; one committed earlier is in the read) and
+        # before accepting (a row committed once the client sees the socket open is newer
+        # than the start point). Pushes received meanwhile wait until connect returns
+        # (Channels dispatches one event at a time), and the cursor drops what the read
+        # already covered.
+        await self.cursor.open(after=after, accept=self._accept)
+
+    async def _accept(self) -> None:
         await self.accept()
         local_registry().register(self)
         local_reconciler().ensure_running()
         metrics.gauge_add("websocket_connections", 1)
         logger.info("websocket connected", extra={"event": "ws.connect", "user_id": self.user_id})
-        # The start point is read after joining: a row committed later is pushed to the
-        # group, which now includes this socket, and one committed earlier is in the read.
-        # Pushes received meanwhile wait until connect returns (Channels dispatches one
-        # event at a time), and the cursor drops what the read already covered.
-        await self.cursor.open(after=after)
 
     async def __call__(
         self, scope: "_ChannelScope", receive: ASGIReceiveCallable, send: ASGISendCallable
@@ -148,11 +155,14 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         self._leave(code=code)
 
     def _leave(self, *, code: int | None) -> None:
+        if self.joined:
+            # Also a handshake that failed after joining: its start point could not be read.
+            self.joined = False
+            local_memberships().leave(user_group(self.user_id), self.channel_name)
         # Refused handshakes never registered, so they never counted.
         if not local_registry().unregister(self):
             return
         local_reconciler().forget(self)
-        local_memberships().leave(user_group(self.user_id), self.channel_name)
         metrics.gauge_add("websocket_connections", -1)
         logger.info(
             "websocket disconnected",

@@ -40,17 +40,27 @@ class DeliveryCursor:
         self._lock = asyncio.Lock()
         self._clamped = False
 
-    async def open(self, *, after: int | None) -> None:
-        """Set the starting point and send what the client missed.
+    async def open(
+        self, *, after: int | None, accept: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
+        """Set the starting point, then `accept` the handshake, then send what the client
+        missed.
 
         Without `after` the client has nothing yet and starts at the newest stored id. With
-        it, everything stored beyond `after` is sent, then `synced`.
+        it, everything stored beyond `after` is sent, then `synced`. The start point is read
+        before `accept`: a row committed once the client sees its socket open is newer than
+        it, so it is pushed, never taken for one the client already had.
         """
         async with self._lock:
             if after is None:
                 self.last_id = await _latest_id(user_id=self.user_id)
-                return
-            await self._replay_from(after)
+                first = None
+            else:
+                first = await self._start_from(after)
+            if accept is not None:
+                await accept()
+            if first is not None:
+                await self._replay(announce=True, first=first)
 
     async def replay(self, *, announce: bool) -> None:
         """Send everything stored beyond `last_id`, then `synced` if `announce`."""
@@ -73,13 +83,18 @@ class DeliveryCursor:
             self.last_id = frame["id"]
 
     async def _replay_from(self, after: int) -> None:
-        """A client cannot hold an id beyond the newest one unless it came from elsewhere (a
+        await self._replay(announce=True, first=await self._start_from(after))
+
+    async def _start_from(self, after: int) -> list[StreamRow]:
+        """Start after `after`; the first chunk of what follows it.
+
+        A client cannot hold an id beyond the newest one unless it came from elsewhere (a
         database restored from a backup, a crafted URL). Trusting it would drop every live
         frame until the ids caught up, so it is clamped and `synced` says so."""
         newest, rows = await _stream_from(user_id=self.user_id, after_id=after, limit=REPLAY_CHUNK)
         self._clamped = newest is not None and after > newest
         self.last_id = after if newest is None else newest
-        await self._replay(announce=True, first=rows)
+        return rows
 
     async def _replay(self, *, announce: bool, first: list[StreamRow] | None = None) -> None:
         if first is None:

@@ -1,10 +1,13 @@
+import asyncio
 import json
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.db import OperationalError
 
+from apps.notifications.realtime import cursor as cursor_module
 from apps.notifications.realtime.consumer import (
     CLOSE_BAD_REQUEST,
     CLOSE_TOO_BIG,
@@ -431,3 +434,44 @@ async def test_post_counts_event_goes_straight_to_the_socket_and_leaves_the_curs
     assert await ws.receive_json_from() == frame_for(notification)
     assert await ws.receive_nothing()
     await ws.disconnect()
+
+
+async def test_a_notification_stored_as_the_socket_opens_reaches_it(monkeypatch):
+    """Once the client sees its socket open, every row stored for it is pushed to it: the
+    start point is read before the handshake completes, not after."""
+    alice = await create_user()
+    stored = []
+    accept = NotificationConsumer.accept
+
+    async def accept_then_store(self, *args, **kwargs):
+        await accept(self, *args, **kwargs)
+        notification = await create_notification(recipient=alice)
+        stored.append(notification)
+        await send_created(notification)
+
+    monkeypatch.setattr(NotificationConsumer, "accept", accept_then_store)
+    ws = await connect(alice)
+
+    assert await ws.receive_json_from() == frame_for(stored[0])
+    await ws.disconnect()
+
+
+async def test_a_handshake_whose_start_point_cannot_be_read_leaves_the_group(monkeypatch):
+    alice = await create_user()
+
+    async def database_down(**kwargs):
+        raise OperationalError("the database is down")
+
+    monkeypatch.setattr(cursor_module, "_latest_id", database_down)
+    communicator = WebsocketCommunicator(
+        with_user(NotificationConsumer.as_asgi(), alice), "/ws/notifications/"
+    )
+
+    with pytest.raises(OperationalError):
+        await communicator.connect()
+    for _ in range(50):  # leaves are written in the background, batched
+        if not get_channel_layer().groups.get(user_group(alice.id)):
+            break
+        await asyncio.sleep(0.02)
+
+    assert not get_channel_layer().groups.get(user_group(alice.id))
