@@ -38,7 +38,7 @@ from apps.notifications.services import delivery, fanout, notification_create
 from apps.posts.models import Post
 from apps.posts.serializers import PostSerializer
 from apps.posts.services import post_create
-from bench.db import seed_friendships, seed_users, use_bench_database
+from bench.db import close_connections, seed_friendships, seed_users, use_bench_database
 from bench.report import Table
 
 BIG = 10_000
@@ -173,14 +173,9 @@ def _lock_mode(mode: str) -> Iterator[None]:
 
 
 def _fork(target: Callable[..., None], *args: Any) -> BaseProcess:
-    # A forked child must not share the parent's database sockets: close them (and the
-    # connection pool, which keeps them open) first; every process, the parent too, opens
-    # its own on the next query.
-    for conn in connections.all():
-        conn.close()
-        close_pool = getattr(conn, "close_pool", None)
-        if close_pool is not None:
-            close_pool()
+    # A forked child must not share the parent's database sockets: close them first; every
+    # process, the parent too, opens its own on the next query.
+    close_connections()
     process = multiprocessing.get_context("fork").Process(target=target, args=args)
     process.start()
     return process

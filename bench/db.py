@@ -59,6 +59,16 @@ def ensure_database(name: str = BENCH_DATABASE) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
+def close_connections() -> None:
+    """Close every database connection of this process and the pools that keep them, so the
+    next query opens a new one (to another database, or in a forked child of its own)."""
+    for conn in connections.all():
+        conn.close()
+        close_pool = getattr(conn, "close_pool", None)
+        if close_pool is not None:
+            close_pool()
+
+
 def use_bench_database(name: str = BENCH_DATABASE) -> None:
     """Create, switch Django's default connection to, and migrate the benchmark database.
 
@@ -69,13 +79,9 @@ def use_bench_database(name: str = BENCH_DATABASE) -> None:
     if connection.settings_dict["NAME"] == name and name in _migrated:
         return
     ensure_database(name)
-    for alias in connections:
-        connections[alias].close()
-        # A connection pool keeps its connections to the database it was opened on: the
-        # next query would reach the previous benchmark's database, not this one.
-        close_pool = getattr(connections[alias], "close_pool", None)
-        if close_pool is not None:
-            close_pool()
+    # A pool keeps its connections to the database it was opened on: the next query would
+    # reach the previous benchmark's database, not this one.
+    close_connections()
     settings.DATABASES["default"]["NAME"] = name
     connection.settings_dict["NAME"] = name
     call_command("migrate", verbosity=0, interactive=False)
